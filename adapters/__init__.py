@@ -1,0 +1,1 @@
+"""The adapter registry: adapter records, artifact storage, engine-compatibility checks."""

@@ -1,0 +1,1 @@
+"""Gateway HTTP plumbing shared by the routers: dependencies and non-OpenAI routes."""

@@ -1,0 +1,48 @@
+"""The gateway's ASGI application factory.
+
+``uvicorn gateway.app:create_app --factory`` serves it; settings come from the environment
+(see :mod:`gateway.settings`), so every uvicorn worker builds the same app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway import __version__
+from gateway.api import health
+from gateway.errors import install_error_handlers
+from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gateway.openai import routes as openai_routes
+from gateway.openai.catalog import ModelCatalog
+from gateway.openai.serving import CompletionServing
+from gateway.settings import Settings
+from gateway.upstream.pool import UpstreamPool
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    pool = UpstreamPool(settings)
+    catalog = ModelCatalog(settings, pool)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.stop()
+
+    app = FastAPI(title="loragate", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.catalog = catalog
+    app.state.serving = CompletionServing(settings, pool, catalog)
+    install_error_handlers(app)
+    app.include_router(openai_routes.router)
+    app.include_router(health.router)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

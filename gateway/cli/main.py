@@ -1,0 +1,105 @@
+"""``loragate``: run the product, or one part of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from gateway import __version__
+from gateway.settings import Settings
+
+app = typer.Typer(
+    help="loragate: an OpenAI-compatible gateway over vLLM with LoRA fine-tuning.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(help="Data folder (LORAGATE_DATA_DIR).")]
+Port = Annotated[int | None, typer.Option(help="Gateway port (LORAGATE_PORT).")]
+BaseModel = Annotated[
+    str | None, typer.Option(help="HF model folder or hub id (LORAGATE_BASE_MODEL).")
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _ensure_model(settings: Settings) -> None:
+    if settings.base_model is not None or not settings.uses_embedded_engine:
+        return
+    from trainer.default_model import ensure_default_model, is_complete
+
+    if is_complete(settings.default_model_dir):
+        return
+    with console.status("creating the embedded default model (random weights, no download)..."):
+        path = ensure_default_model(settings.default_model_dir)
+    console.print(f"default model created in {path}")
+
+
+@app.command()
+def up(data_dir: DataDir = None, port: Port = None, base_model: BaseModel = None) -> None:
+    """Start everything: the engine, the gateway and the worker; Ctrl-C stops them all."""
+    from gateway.cli.stack import run_stack
+
+    settings = _settings(data_dir=data_dir, port=port, base_model=base_model)
+    _ensure_model(settings)
+    raise typer.Exit(asyncio.run(run_stack(settings)))
+
+
+@app.command()
+def serve(port: Port = None, workers: Annotated[int | None, typer.Option()] = None) -> None:
+    """Run only the gateway, in front of the configured upstreams or embedded engine port."""
+    import uvicorn
+
+    settings = _settings(port=port, workers=workers)
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+    )
+
+
+@app.command("init-model")
+def init_model(data_dir: DataDir = None) -> None:
+    """Create the embedded default model in the data folder (idempotent)."""
+    from trainer.default_model import ensure_default_model
+
+    settings = _settings(data_dir=data_dir)
+    path = ensure_default_model(settings.default_model_dir)
+    typer.echo(str(path))
+
+
+@app.command()
+def version() -> None:
+    """Print loragate's version and the versions of what it runs on."""
+    info: dict[str, str] = {"loragate": __version__}
+    for package in ("vllm", "torch", "transformers", "fastapi"):
+        info[package] = _package_version(package)
+    typer.echo(json.dumps(info, indent=2))
+
+
+def _package_version(name: str) -> str:
+    from importlib import metadata
+
+    for dist in (name, f"{name}-cpu"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,128 @@
+"""``loragate up``: the engine, the gateway (and later the worker), supervised together."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+
+import aiohttp
+from rich.console import Console
+
+from gateway.engine.command import engine_command, engine_environment
+from gateway.engine.supervisor import ProcessSpec, SupervisedProcess
+from gateway.settings import Settings
+
+console = Console(stderr=True)
+
+
+def gateway_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway.app:create_app",
+        "--factory",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--workers",
+        str(settings.workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        settings.log_level,
+    ]
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The children read the same settings: pass the resolved ones through the environment."""
+    env = dict(os.environ)
+    env["LORAGATE_DATA_DIR"] = str(settings.data_dir)
+    env["LORAGATE_HOST"] = settings.host
+    env["LORAGATE_PORT"] = str(settings.port)
+    if settings.base_model:
+        env["LORAGATE_BASE_MODEL"] = settings.base_model
+    if settings.served_model_name:
+        env["LORAGATE_SERVED_MODEL_NAME"] = settings.served_model_name
+    return env
+
+
+def _spec(settings: Settings, name: str, argv: list[str], env: dict[str, str]) -> ProcessSpec:
+    return ProcessSpec(
+        name=name,
+        argv=argv,
+        env=env,
+        log_path=settings.data_dir / "logs" / f"{name}.log",
+        pid_path=settings.run_dir / f"{name}.pid",
+        backoff_initial_s=settings.engine.restart_backoff_initial_s,
+        backoff_max_s=settings.engine.restart_backoff_max_s,
+    )
+
+
+def process_specs(settings: Settings) -> list[ProcessSpec]:
+    env = child_environment(settings)
+    specs = []
+    if settings.uses_embedded_engine:
+        engine_env = engine_environment(settings) | {"LORAGATE_DATA_DIR": str(settings.data_dir)}
+        specs.append(_spec(settings, "engine", engine_command(settings), engine_env))
+    specs.append(_spec(settings, "gateway", gateway_command(settings), env))
+    return specs
+
+
+def _report(name: str, message: str) -> None:
+    console.print(f"[bold cyan]{name:>8}[/] {message}")
+
+
+async def _wait_ready(settings: Settings, stop: asyncio.Event) -> bool:
+    url = f"http://{settings.host}:{settings.port}/health/ready"
+    deadline = time.monotonic() + settings.engine.startup_timeout_s
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline and not stop.is_set():
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                    if resp.status == 200:
+                        return True
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.5)
+    return False
+
+
+async def run_stack(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM; then stop every child. Returns the exit code."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    children = [SupervisedProcess(spec, _report) for spec in process_specs(settings)]
+    for child in children:
+        child.start()
+    started = time.monotonic()
+    with console.status("waiting for the engine and the gateway to be ready..."):
+        ready = await _wait_ready(settings, stop)
+    if ready:
+        _print_ready(settings, time.monotonic() - started)
+    elif not stop.is_set():
+        console.print(f"[red]not ready in time[/]; see the logs in {settings.data_dir / 'logs'}")
+    await stop.wait()
+    console.print("stopping...")
+    for child in reversed(children):
+        await child.stop()
+    return 0
+
+
+def _print_ready(settings: Settings, seconds: float) -> None:
+    base = f"http://{settings.host}:{settings.port}/v1"
+    console.print(
+        f"[bold green]ready[/] in {seconds:.1f} s: {base}  model: "
+        f"[bold]{settings.base_model_name}[/]"
+    )
+    console.print(f"  curl {base}/models")
+    console.print("  press Ctrl-C to stop everything")

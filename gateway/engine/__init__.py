@@ -1,0 +1,1 @@
+"""The embedded engine: the vLLM command line and the process supervisor."""

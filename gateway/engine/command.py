@@ -1,0 +1,57 @@
+"""The command line and environment that start the embedded vLLM OpenAI server."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from gateway.settings import Settings
+
+
+def engine_command(settings: Settings) -> list[str]:
+    """argv for vLLM's own OpenAI server with LoRA and runtime LoRA loading enabled.
+
+    ``python -m`` rather than the ``vllm`` script: the CPU wheel's script does not start.
+    """
+    engine = settings.engine
+    name = settings.base_model_name or settings.base_model_path
+    argv = [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        settings.base_model_path,
+        "--served-model-name",
+        name,
+        "--host",
+        engine.host,
+        "--port",
+        str(engine.port),
+        "--enable-lora",
+        "--max-lora-rank",
+        str(engine.max_lora_rank),
+        "--max-loras",
+        str(engine.max_loras),
+        "--gpu-memory-utilization",
+        str(engine.memory_share),
+        "--max-model-len",
+        str(engine.max_model_len),
+        "--dtype",
+        _dtype(settings),
+        "--disable-uvicorn-access-log",
+    ]
+    return argv + list(engine.extra_args)
+
+
+def engine_environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] = "True"
+    env.setdefault("VLLM_LOGGING_LEVEL", "WARNING" if settings.log_level != "debug" else "DEBUG")
+    return env
+
+
+def _dtype(settings: Settings) -> str:
+    """The embedded default model is float32 (exact parity with HF on the CPU)."""
+    if settings.engine.dtype == "auto" and settings.base_model is None:
+        return "float32"
+    return settings.engine.dtype

@@ -1,0 +1,122 @@
+"""Errors in the OpenAI format: ``{"error": {"message", "type", "param", "code"}}``.
+
+Everything the gateway refuses is raised as :class:`APIError` and rendered by one handler,
+so clients (the official SDKs included) always get the same shape and a meaningful status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+
+class APIError(Exception):
+    """An error the client should see, with its HTTP status and OpenAI error fields."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.message, self.type, self.param, self.code)
+
+
+def error_body(
+    message: str, type: str, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+def error_response(error: APIError) -> Response:
+    return Response(
+        orjson.dumps(error.body()),
+        status_code=error.status,
+        media_type="application/json",
+        headers=error.headers,
+    )
+
+
+def invalid_json(detail: str) -> APIError:
+    return APIError(400, f"The request body is not valid JSON: {detail}", code="invalid_json")
+
+
+def model_not_found(model: str) -> APIError:
+    return APIError(
+        404,
+        f"The model '{model}' does not exist or you do not have access to it.",
+        param="model",
+        code="model_not_found",
+    )
+
+
+def engine_unavailable(retry_after_s: int, why: str) -> APIError:
+    return APIError(
+        503,
+        f"The model service is unavailable ({why}); retry after {retry_after_s} s.",
+        type="server_error",
+        code="engine_unavailable",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def body_too_large(limit: int) -> APIError:
+    return APIError(
+        413, f"The request body is larger than {limit} bytes.", code="request_too_large"
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    param = ".".join(loc) or None
+    msg = first.get("msg", "Invalid request.")
+    return (f"{param}: {msg}" if param else msg), param
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every refusal, including FastAPI's own, in the OpenAI error format."""
+
+    async def on_api_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, APIError)
+        return error_response(exc)
+
+    async def on_validation(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        message, param = _validation_message(exc)
+        return error_response(APIError(422, message, param=param, code="invalid_value"))
+
+    async def on_http(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = "not_found" if exc.status_code == 404 else None
+        kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+        return error_response(APIError(exc.status_code, str(exc.detail), type=kind, code=code))
+
+    async def on_unexpected(_: Request, exc: Exception) -> Response:
+        # Logged by the server; the client gets a clean body, never a traceback.
+        return error_response(
+            APIError(500, "The gateway failed to handle the request.", type="server_error")
+        )
+
+    app.add_exception_handler(APIError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible API: protocol models, the serving logic and its routes."""

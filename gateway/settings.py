@@ -1,0 +1,139 @@
+"""Every setting of loragate, in one typed place.
+
+Read from ``LORAGATE_*`` environment variables (nested with ``__``, e.g.
+``LORAGATE_ENGINE__MAX_LORA_RANK=32``) and from an optional YAML file named by
+``LORAGATE_CONFIG``. Environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+DEFAULT_MODEL_NAME = "loragate-tiny"
+LEGAL_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+
+
+class EngineSettings(BaseModel):
+    """How the embedded vLLM server is started."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8001, ge=1, le=65535)
+    max_lora_rank: int = Field(16, description="Largest LoRA rank the engine accepts.")
+    max_loras: int = Field(4, ge=1, description="Adapters batched together at once.")
+    memory_share: float = Field(
+        0.1, gt=0, le=1, description="vLLM --gpu-memory-utilization (share of RAM on the CPU)."
+    )
+    max_model_len: int = Field(2048, ge=16)
+    dtype: str = Field("auto", description="vLLM --dtype; the default model is float32.")
+    extra_args: list[str] = Field(default_factory=list, description="Appended to vLLM's argv.")
+    startup_timeout_s: float = Field(600, gt=0)
+    restart_backoff_initial_s: float = Field(1.0, gt=0)
+    restart_backoff_max_s: float = Field(30.0, gt=0)
+
+    @field_validator("max_lora_rank")
+    @classmethod
+    def _legal_rank(cls, value: int) -> int:
+        if value not in LEGAL_LORA_RANKS:
+            raise ValueError(f"max_lora_rank must be one of {LEGAL_LORA_RANKS}")
+        return value
+
+
+class Settings(BaseSettings):
+    """Top-level settings of the gateway, the engine supervisor and the CLI."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LORAGATE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path.home() / ".loragate", description="Models, jobs, adapters.")
+    base_model: str | None = Field(
+        None, description="HF model folder or hub id; unset means the embedded default model."
+    )
+    served_model_name: str | None = Field(
+        None, description="Name clients use for the base model; derived when unset."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, description="Gateway worker processes.")
+    upstreams: list[str] = Field(
+        default_factory=list,
+        description="Existing OpenAI-compatible servers; when set, no engine is started.",
+    )
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    upstream_connect_timeout_s: float = Field(3.0, gt=0)
+    upstream_timeout_s: float = Field(600.0, gt=0)
+    health_interval_s: float = Field(1.0, gt=0)
+    retry_after_s: int = Field(5, ge=1, description="Retry-After sent with 503s.")
+    log_level: str = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("LORAGATE_CONFIG")
+        if config_file:
+            if not Path(config_file).is_file():
+                raise FileNotFoundError(f"LORAGATE_CONFIG names {config_file}, which is missing")
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def uses_embedded_engine(self) -> bool:
+        return not self.upstreams
+
+    @property
+    def default_model_dir(self) -> Path:
+        return self.data_dir / "models" / DEFAULT_MODEL_NAME
+
+    @property
+    def run_dir(self) -> Path:
+        """Where running processes leave pid files and state."""
+        return self.data_dir / "run"
+
+    @cached_property
+    def base_model_path(self) -> str:
+        """What the engine loads: the configured model, or the embedded default's folder."""
+        return self.base_model or str(self.default_model_dir)
+
+    @cached_property
+    def base_model_name(self) -> str | None:
+        """The name clients use for the base model, when it can be known without asking."""
+        if self.served_model_name:
+            return self.served_model_name
+        if self.base_model is None:
+            return DEFAULT_MODEL_NAME if self.uses_embedded_engine else None
+        return self.base_model.rstrip("/").split("/")[-1] if self.uses_embedded_engine else None
+
+    @cached_property
+    def upstream_urls(self) -> list[str]:
+        """Base URLs (without /v1) of the servers requests go to."""
+        if self.upstreams:
+            return [_strip_v1(url) for url in self.upstreams]
+        return [f"http://{self.engine.host}:{self.engine.port}"]
+
+
+def _strip_v1(url: str) -> str:
+    url = url.rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,132 @@
+"""The upstream engines the gateway forwards to, and which of them are healthy.
+
+Health is known two ways: a probe of ``GET /health`` every ``health_interval_s`` (active),
+and any failed connection during a request (passive, so the next request fails fast with
+503 instead of waiting on a dead engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from gateway.settings import Settings
+
+log = logging.getLogger("loragate.upstream")
+
+
+@dataclass
+class Upstream:
+    """One OpenAI-compatible server (a vLLM replica)."""
+
+    url: str
+    healthy: bool = False
+    last_error: str | None = "not probed yet"
+    last_change: float = field(default_factory=time.monotonic)
+    served_models: list[str] = field(default_factory=list)
+
+    def mark(self, healthy: bool, error: str | None = None) -> None:
+        if healthy != self.healthy:
+            log.warning("upstream %s is now %s", self.url, "up" if healthy else f"down ({error})")
+            self.last_change = time.monotonic()
+        self.healthy = healthy
+        self.last_error = error
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "url": self.url,
+            "healthy": self.healthy,
+            "error": self.last_error,
+            "models": self.served_models,
+            "since_s": round(time.monotonic() - self.last_change, 1),
+        }
+
+
+class UpstreamPool:
+    """Owns the HTTP session to the engines and keeps their health current."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.upstreams = [Upstream(url) for url in settings.upstream_urls]
+        self._cycle = itertools.cycle(self.upstreams)
+        self._session: aiohttp.ClientSession | None = None
+        self._probe_task: asyncio.Task[None] | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("UpstreamPool.start() was not called")
+        return self._session
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30, enable_cleanup_closed=True)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
+            timeout=aiohttp.ClientTimeout(
+                total=self.settings.upstream_timeout_s,
+                sock_connect=self.settings.upstream_connect_timeout_s,
+            ),
+        )
+        await self.probe_all()
+        self._probe_task = asyncio.create_task(self._probe_forever(), name="upstream-probe")
+
+    async def stop(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe_task
+        if self._session is not None:
+            await self._session.close()
+
+    def pick(self) -> Upstream | None:
+        """A healthy upstream, round-robin; None when all are down."""
+        for _ in range(len(self.upstreams)):
+            upstream = next(self._cycle)
+            if upstream.healthy:
+                return upstream
+        return None
+
+    @property
+    def any_healthy(self) -> bool:
+        return any(upstream.healthy for upstream in self.upstreams)
+
+    def served_models(self) -> list[str]:
+        names: dict[str, None] = {}
+        for upstream in self.upstreams:
+            names.update(dict.fromkeys(upstream.served_models))
+        return list(names)
+
+    async def _probe_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.health_interval_s)
+            await self.probe_all()
+
+    async def probe_all(self) -> None:
+        await asyncio.gather(*(self._probe(upstream) for upstream in self.upstreams))
+
+    async def _probe(self, upstream: Upstream) -> None:
+        timeout = aiohttp.ClientTimeout(total=max(1.0, self.settings.health_interval_s))
+        try:
+            async with self.session.get(f"{upstream.url}/health", timeout=timeout) as resp:
+                if resp.status != 200:
+                    upstream.mark(False, f"/health answered {resp.status}")
+                    return
+            if not upstream.healthy or not upstream.served_models:
+                upstream.served_models = await self._fetch_models(upstream, timeout)
+            upstream.mark(True)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            upstream.mark(False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+    async def _fetch_models(self, upstream: Upstream, limit: aiohttp.ClientTimeout) -> list[str]:
+        async with self.session.get(f"{upstream.url}/v1/models", timeout=limit) as resp:
+            resp.raise_for_status()
+            payload = await resp.json(content_type=None)
+        return [str(item["id"]) for item in payload.get("data", []) if item.get("parent") is None]

@@ -1,0 +1,104 @@
+"""Bad requests get the right status and an OpenAI error body; the gateway keeps serving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from openai import NotFoundError, OpenAI
+
+from tests.helpers import Stack
+
+pytestmark = pytest.mark.engine
+
+
+def post(stack: Stack, body: bytes | str, path: str = "/v1/chat/completions") -> httpx.Response:
+    return httpx.post(
+        stack.base_url + path,
+        content=body,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+
+
+def assert_openai_error(
+    resp: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    error: dict[str, Any] = resp.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code
+    assert "Traceback" not in resp.text
+    return error
+
+
+def test_malformed_json(stack: Stack) -> None:
+    assert_openai_error(post(stack, '{"model": '), 400, "invalid_json")
+
+
+def test_empty_body(stack: Stack) -> None:
+    assert_openai_error(post(stack, ""), 400, "invalid_json")
+
+
+def test_missing_messages(stack: Stack) -> None:
+    error = assert_openai_error(post(stack, f'{{"model": "{stack.model}"}}'), 422)
+    assert error["param"] == "messages"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "param"),
+    [
+        ('"messages": "hi"', "messages"),
+        ('"messages": [{"role": "robot", "content": "hi"}]', "messages.0.role"),
+        ('"messages": [{"role": "user", "content": "hi"}], "max_tokens": "ten"', "max_tokens"),
+        ('"messages": [{"role": "user", "content": "hi"}], "stream": "yes"', "stream"),
+        ('"messages": [{"role": "user", "content": "hi"}], "temperature": 9', "temperature"),
+    ],
+)
+def test_wrong_types(stack: Stack, fragment: str, param: str) -> None:
+    body = f'{{"model": "{stack.model}", {fragment}}}'
+    error = assert_openai_error(post(stack, body), 422)
+    assert error["param"] == param
+
+
+def test_body_that_is_not_an_object(stack: Stack) -> None:
+    assert_openai_error(post(stack, "[1, 2]"), 422)
+
+
+def test_unknown_model_is_404_for_the_sdk(stack: Stack) -> None:
+    client = OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+    with pytest.raises(NotFoundError) as caught:
+        client.chat.completions.create(
+            model="no-such-model", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert caught.value.code == "model_not_found"
+
+
+def test_max_tokens_beyond_the_context(stack: Stack) -> None:
+    body = (
+        f'{{"model": "{stack.model}", "messages": [{{"role": "user", "content": "hi"}}],'
+        ' "max_tokens": 100000}'
+    )
+    error = assert_openai_error(post(stack, body), 400)
+    assert error["type"] == "invalid_request_error"
+    assert "max_tokens" in error["message"]
+
+
+def test_oversized_body(stack: Stack) -> None:
+    big = "x" * (9 * 1024 * 1024)
+    body = f'{{"model": "{stack.model}", "messages": [{{"role": "user", "content": "{big}"}}]}}'
+    assert_openai_error(post(stack, body), 413, "request_too_large")
+
+
+def test_unknown_route_is_an_openai_404(stack: Stack) -> None:
+    assert_openai_error(httpx.get(f"{stack.base_url}/v1/nothing-here"), 404)
+
+
+def test_still_serving_after_bad_input(stack: Stack) -> None:
+    body = f'{{"model": "{stack.model}", "prompt": "hi", "max_tokens": 2}}'
+    resp = post(stack, body, "/v1/completions")
+    assert resp.status_code == 200
+    assert resp.json()["usage"]["completion_tokens"] == 2

@@ -1,0 +1,92 @@
+"""The engine dies: clients get a fast 503 with Retry-After, and service comes back by itself.
+
+Runs after the other end-to-end modules (file order), since it restarts the shared engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+import pytest
+
+from tests.helpers import Stack, wait_for
+
+pytestmark = pytest.mark.engine
+
+
+def chat(stack: Stack) -> httpx.Response:
+    body = {"model": stack.model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    return httpx.post(f"{stack.base_url}/v1/chat/completions", json=body, timeout=30)
+
+
+def test_client_disconnect_aborts_the_engine_request(stack: Stack) -> None:
+    body = {
+        "model": stack.model,
+        "prompt": "hi",
+        "max_tokens": 1900,
+        "ignore_eos": True,
+        "stream": True,
+    }
+    with httpx.stream("POST", f"{stack.base_url}/v1/completions", json=body, timeout=30) as resp:
+        chunks = resp.iter_bytes()
+        next(chunks)
+        seen_running = False
+        for _ in chunks:  # the engine reports the request as running while it streams
+            if engine_running_requests(stack) >= 1:
+                seen_running = True
+                break
+        assert seen_running, "the stream ended before the engine reported it running"
+    # Closing the client connection must abort the request long before its 1900 tokens.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if engine_running_requests(stack) == 0:
+            return
+        time.sleep(0.2)
+    pytest.fail("the engine kept generating for a client that had gone")
+
+
+def engine_running_requests(stack: Stack) -> float:
+    text = httpx.get(f"{stack.engine_url}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith("vllm:num_requests_running{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("vllm:num_requests_running not exported")
+
+
+def eventually_status(url: str, status: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if httpx.get(url, timeout=5).status_code == status:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_engine_killed_then_back(stack: Stack) -> None:
+    assert chat(stack).status_code == 200
+    engine_pid = stack.pid_of("engine")
+    os.kill(engine_pid, signal.SIGKILL)
+
+    deadline = time.monotonic() + 10
+    statuses = []
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        resp = chat(stack)
+        assert time.monotonic() - started < 5, "a request hung while the engine was down"
+        statuses.append(resp.status_code)
+        if resp.status_code == 503:
+            error = resp.json()["error"]
+            assert error["code"] == "engine_unavailable"
+            assert int(resp.headers["retry-after"]) > 0
+            break
+        time.sleep(0.1)
+    assert statuses[-1] == 503, statuses
+    assert eventually_status(f"{stack.base_url}/health/ready", 503, within_s=5)
+    assert httpx.get(f"{stack.base_url}/health/live").status_code == 200
+
+    wait_for(f"{stack.base_url}/health/ready", timeout_s=300)
+    assert stack.pid_of("engine") != engine_pid
+    assert chat(stack).status_code == 200

@@ -1,0 +1,96 @@
+"""Small helpers shared by the tests: free ports, waiting for a URL, a running stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``url`` until it answers 200; fail early if ``proc`` exits."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} was ready")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not ready after {timeout_s} s")
+
+
+@dataclass
+class Stack:
+    """A running ``loragate up``: the engine and the gateway, as a user starts them."""
+
+    proc: subprocess.Popen[bytes]
+    data_dir: Path
+    port: int
+    engine_port: int
+    model: str = "loragate-tiny"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def engine_url(self) -> str:
+        return f"http://127.0.0.1:{self.engine_port}"
+
+    def pid_of(self, name: str) -> int:
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
+    def log_of(self, name: str) -> str:
+        return (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")
+
+
+def start_stack(data_dir: Path, log_path: Path, **env: str) -> Stack:
+    port, engine_port = free_port(), free_port()
+    full_env = dict(os.environ)
+    full_env.update(
+        LORAGATE_DATA_DIR=str(data_dir),
+        LORAGATE_PORT=str(port),
+        LORAGATE_ENGINE__PORT=str(engine_port),
+        **env,
+    )
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli.main", "up"],
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    stack = Stack(proc, data_dir, port, engine_port)
+    try:
+        wait_for(f"{stack.base_url}/health/ready", timeout_s=600, proc=proc)
+    except Exception:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    if stack.proc.poll() is None:
+        stack.proc.send_signal(signal.SIGTERM)
+        try:
+            stack.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stack.proc.kill()
+            stack.proc.wait()
