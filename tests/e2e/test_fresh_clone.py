@@ -12,6 +12,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 from openai import OpenAI
 
@@ -26,9 +27,7 @@ def test_command_one_from_a_fresh_clone(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     port, engine_port = free_port(), free_port()
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("LORAGATE_")
-    } | {
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LORAGATE_")} | {
         "LORAGATE_VENV": str(tmp_path / "venv"),
         "LORAGATE_DATA_DIR": str(tmp_path / "data"),
         "LORAGATE_PORT": str(port),
@@ -49,9 +48,20 @@ def test_command_one_from_a_fresh_clone(tmp_path: Path) -> None:
         )
         assert reply.usage is not None
         assert reply.usage.completion_tokens == 3
+        children = [int(p.read_text()) for p in (tmp_path / "data" / "run").glob("*.pid")]
+        assert len(children) == 2  # the engine and the gateway
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
         shutil.rmtree(tmp_path / "venv", ignore_errors=True)
     assert code == 0, (tmp_path / "up.log").read_text()
-    assert not list((tmp_path / "data" / "run").glob("*.pid")), "a child was left running"
+    assert not list((tmp_path / "data" / "run").glob("*.pid"))
+    alive = [pid for pid in children if _alive(pid)]
+    assert not alive, f"Ctrl-C left processes running: {alive}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
