@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from adapters.registry import AdapterRegistry
 from gateway import __version__
 from gateway.api import health
 from gateway.errors import install_error_handlers
+from gateway.lora.loader import AdapterLoader
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.openai import routes as openai_routes
 from gateway.openai.catalog import ModelCatalog
@@ -25,7 +27,8 @@ from gateway.upstream.pool import UpstreamPool
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     pool = UpstreamPool(settings)
-    catalog = ModelCatalog(settings, pool)
+    catalog = ModelCatalog(settings, pool, AdapterRegistry(settings.adapters_dir))
+    loader = AdapterLoader(pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.pool = pool
     app.state.catalog = catalog
-    app.state.serving = CompletionServing(settings, pool, catalog)
+    app.state.loader = loader
+    app.state.serving = CompletionServing(settings, pool, catalog, loader)
     install_error_handlers(app)
     app.include_router(openai_routes.router)
     app.include_router(health.router)

@@ -49,6 +49,26 @@ class EngineSettings(BaseModel):
         return value
 
 
+class FinetuneSettings(BaseModel):
+    """The Files and fine-tuning Jobs APIs, and the worker that runs the jobs."""
+
+    max_file_bytes: int = Field(
+        100 * 1024 * 1024, ge=1, description="Largest dataset file /v1/files accepts."
+    )
+    heartbeat_s: float = Field(2.0, gt=0, description="How often a worker marks its job alive.")
+    stale_after_s: float = Field(
+        30.0, gt=0, description="A running job silent this long is taken over by a worker."
+    )
+    max_attempts: int = Field(3, ge=1, description="Runs of a job (with resumes) before failing.")
+    poll_s: float = Field(1.0, gt=0, description="How often an idle worker looks for jobs.")
+    cancel_grace_s: float = Field(
+        15.0, gt=0, description="Time a cancelled job's trainer gets to stop before it is killed."
+    )
+    eval_max_new_tokens: int = Field(
+        32, ge=1, description="Answer length in the before/after exact-match evaluation."
+    )
+
+
 class Settings(BaseSettings):
     """Top-level settings of the gateway, the engine supervisor and the CLI."""
 
@@ -71,6 +91,10 @@ class Settings(BaseSettings):
         description="Existing OpenAI-compatible servers; when set, no engine is started.",
     )
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    database_url: str | None = Field(
+        None, description="Job store (SQLAlchemy URL); unset: SQLite file in the data folder."
+    )
+    finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     upstream_connect_timeout_s: float = Field(3.0, gt=0)
     upstream_timeout_s: float = Field(600.0, gt=0)
@@ -104,9 +128,19 @@ class Settings(BaseSettings):
         return self.data_dir / "models" / DEFAULT_MODEL_NAME
 
     @property
+    def adapters_dir(self) -> Path:
+        """The adapter registry's folder (shared by every worker and replica)."""
+        return self.data_dir / "adapters"
+
+    @property
     def run_dir(self) -> Path:
         """Where running processes leave pid files and state."""
         return self.data_dir / "run"
+
+    @property
+    def job_database_url(self) -> str:
+        """Where files, jobs, events and checkpoints are recorded."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'loragate.db'}"
 
     @cached_property
     def base_model_path(self) -> str:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.record import AdapterRecord
 from tests.helpers import Stack, start_stack, stop_stack
+from tests.lora_fixtures import publish_random_adapter
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +17,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = start_stack(root / "data", root / "up.log")
     yield running
     stop_stack(running)
+
+
+@pytest.fixture(scope="session")
+def published_adapter(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> AdapterRecord:
+    """A LoRA adapter of the default model in the running stack's registry, never loaded yet."""
+    return publish_random_adapter(
+        stack.data_dir / "models" / stack.model,
+        stack.data_dir / "adapters",
+        tmp_path_factory.mktemp("adapter-src"),
+        suffix="served",
+    )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from gateway.lora.loader import AdapterLoader
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
 from gateway.upstream.pool import UpstreamPool
@@ -26,6 +27,12 @@ def get_pool(request: Request) -> UpstreamPool:
     return pool
 
 
+def get_loader(request: Request) -> AdapterLoader:
+    loader: AdapterLoader = request.app.state.loader
+    return loader
+
+
 ServingDep = Annotated[CompletionServing, Depends(get_serving)]
 CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
 PoolDep = Annotated[UpstreamPool, Depends(get_pool)]
+LoaderDep = Annotated[AdapterLoader, Depends(get_loader)]

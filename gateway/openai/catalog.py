@@ -1,21 +1,29 @@
-"""Which model names the gateway serves, and where a name goes."""
+"""Which model names the gateway serves, and where a name goes.
+
+Base models are known from the settings or learnt from the engines; adapters come from the
+adapter registry, which every worker and replica reads from the same folder.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
-from gateway.errors import model_not_found
+from adapters.record import AdapterRecord, is_adapter_name
+from adapters.registry import AdapterNotFound, AdapterRegistry
+from gateway.errors import APIError, model_not_found
 from gateway.settings import Settings
 from gateway.upstream.pool import UpstreamPool
 
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
 
 class ModelCatalog:
-    """The base model (known from settings, or learnt from the upstreams)."""
-
-    def __init__(self, settings: Settings, pool: UpstreamPool) -> None:
+    def __init__(self, settings: Settings, pool: UpstreamPool, registry: AdapterRegistry) -> None:
         self._configured = settings.base_model_name
         self._pool = pool
+        self.registry = registry
         self._created = int(time.time())
 
     def base_models(self) -> list[str]:
@@ -24,27 +32,70 @@ class ModelCatalog:
             names.insert(0, self._configured)
         return names
 
-    def resolve(self, model: str) -> str:
-        """The engine-side name for ``model``; 404 ``model_not_found`` when unknown.
+    def adapters(self) -> list[AdapterRecord]:
+        return self.registry.list()
 
-        While no name is known at all (external upstreams, none reachable yet) every name is
-        let through, so the client gets the engine's 503 rather than a misleading 404.
+    def resolve(self, model: str) -> AdapterRecord | None:
+        """The adapter ``model`` names (None for a base model); 404 when it is unknown.
+
+        While no base name is known at all (external upstreams, none reachable yet) base
+        names are let through, so the client gets the engine's 503 rather than a wrong 404.
         """
+        if is_adapter_name(model):
+            return self._adapter(model)
         known = self.base_models()
         if known and model not in known:
             raise model_not_found(model)
-        return model
+        return None
+
+    def _adapter(self, model: str) -> AdapterRecord:
+        try:
+            record = self.registry.get(model)
+        except AdapterNotFound:
+            raise model_not_found(model) from None
+        folder = Path(record.artifact_dir)
+        if not all((folder / name).is_file() for name in ADAPTER_FILES):
+            raise APIError(
+                404,
+                f"The adapter '{model}' is registered but its files are missing from "
+                f"{folder}; publish it again or delete it.",
+                param="model",
+                code="adapter_artifact_missing",
+            )
+        return record
 
     def listing(self) -> dict[str, Any]:
-        data = [
-            {
-                "id": name,
-                "object": "model",
-                "created": self._created,
-                "owned_by": "loragate",
-                "root": name,
-                "parent": None,
-            }
-            for name in self.base_models()
+        data = [self._card(name, None, self._created) for name in self.base_models()]
+        data += [
+            self._card(record.name, record.base_model, record.created_unix)
+            for record in self.adapters()
         ]
         return {"object": "list", "data": data}
+
+    def card(self, model: str) -> dict[str, Any]:
+        if model in self.base_models():
+            return self._card(model, None, self._created)
+        try:
+            record = self.registry.get(model)
+        except AdapterNotFound:
+            raise model_not_found(model) from None
+        return self._card(record.name, record.base_model, record.created_unix)
+
+    def delete_adapter(self, model: str) -> AdapterRecord:
+        if model in self.base_models():
+            raise APIError(400, "A base model cannot be deleted.", param="model")
+        try:
+            return self.registry.delete(model)
+        except AdapterNotFound:
+            raise model_not_found(model) from None
+
+    @staticmethod
+    def _card(name: str, parent: str | None, created: int) -> dict[str, Any]:
+        return {
+            "id": name,
+            "object": "model",
+            "created": created,
+            "owned_by": "loragate",
+            "root": parent or name,
+            "parent": parent,
+        }

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.api.deps import CatalogDep, ServingDep
+from gateway.api.deps import CatalogDep, LoaderDep, ServingDep
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -25,3 +25,16 @@ async def chat_completions(request: Request, serving: ServingDep) -> Response:
 @router.post("/completions")
 async def completions(request: Request, serving: ServingDep) -> Response:
     return await serving.completions(request)
+
+
+@router.get("/models/{model:path}")
+async def retrieve_model(model: str, catalog: CatalogDep) -> dict[str, Any]:
+    return catalog.card(model)
+
+
+@router.delete("/models/{model:path}")
+async def delete_model(model: str, catalog: CatalogDep, loader: LoaderDep) -> dict[str, Any]:
+    """Delete a fine-tuned model (adapter): unloaded from the engines, removed from disk."""
+    record = catalog.delete_adapter(model)
+    await loader.unload_everywhere(record.name)
+    return {"id": record.name, "object": "model", "deleted": True}

@@ -7,7 +7,7 @@ own extensions); replies come back as bytes, streamed chunk by chunk without buf
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import orjson
@@ -15,7 +15,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from adapters.record import AdapterRecord
 from gateway.errors import APIError, body_too_large, engine_unavailable, invalid_json
+from gateway.lora.loader import AdapterLoader
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
 from gateway.openai.upstream_errors import from_upstream
@@ -28,13 +30,23 @@ JSON = "application/json"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
+Send = Callable[[Upstream, str, bytes, dict[str, str]], Awaitable[Response]]
+
+
 class CompletionServing:
     """Serves ``/v1/chat/completions`` and ``/v1/completions`` through the upstream pool."""
 
-    def __init__(self, settings: Settings, pool: UpstreamPool, catalog: ModelCatalog) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: UpstreamPool,
+        catalog: ModelCatalog,
+        loader: AdapterLoader,
+    ) -> None:
         self.settings = settings
         self.pool = pool
         self.catalog = catalog
+        self.loader = loader
 
     async def chat(self, request: Request) -> Response:
         return await self._serve(request, ChatCompletionRequest, "/v1/chat/completions")
@@ -47,15 +59,35 @@ class CompletionServing:
         if len(body) > self.settings.max_body_bytes:
             raise body_too_large(self.settings.max_body_bytes)
         parsed = parse_body(schema, body)
-        model = getattr(parsed, "model", "")
-        self.catalog.resolve(model)
-        upstream = self.pool.pick()
+        adapter = self.catalog.resolve(getattr(parsed, "model", ""))
+        upstream = self.pool.pick(adapter.name if adapter else None)
         if upstream is None:
             raise engine_unavailable(self.settings.retry_after_s, "no engine is ready")
         headers = {"content-type": JSON, "x-request-id": request.state.request_id}
-        if getattr(parsed, "stream", False):
-            return await self._stream(upstream, path, body, headers)
-        return await self._forward(upstream, path, body, headers)
+        send = self._stream if getattr(parsed, "stream", False) else self._forward
+        if adapter is None:
+            return await send(upstream, path, body, headers)
+        return await self._with_adapter(adapter, upstream, send, path, body, headers)
+
+    async def _with_adapter(
+        self,
+        adapter: AdapterRecord,
+        upstream: Upstream,
+        send: Send,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Response:
+        """Load the adapter if needed; once more if the engine forgot it (it restarted)."""
+        await self.loader.ensure_loaded(upstream, adapter)
+        try:
+            return await send(upstream, path, body, headers)
+        except APIError as exc:
+            if exc.code != "model_not_found":
+                raise
+        self.loader.forget(upstream, adapter.name)
+        await self.loader.ensure_loaded(upstream, adapter)
+        return await send(upstream, path, body, headers)
 
     async def _forward(
         self, upstream: Upstream, path: str, body: bytes, headers: dict[str, str]

@@ -30,11 +30,14 @@ class Upstream:
     last_error: str | None = "not probed yet"
     last_change: float = field(default_factory=time.monotonic)
     served_models: list[str] = field(default_factory=list)
+    loaded_adapters: set[str] = field(default_factory=set)
 
     def mark(self, healthy: bool, error: str | None = None) -> None:
         if healthy != self.healthy:
             log.warning("upstream %s is now %s", self.url, "up" if healthy else f"down ({error})")
             self.last_change = time.monotonic()
+            if not healthy:  # a restarted engine has forgotten every runtime-loaded adapter
+                self.loaded_adapters.clear()
         self.healthy = healthy
         self.last_error = error
 
@@ -44,6 +47,7 @@ class Upstream:
             "healthy": self.healthy,
             "error": self.last_error,
             "models": self.served_models,
+            "adapters_loaded": len(self.loaded_adapters),
             "since_s": round(time.monotonic() - self.last_change, 1),
         }
 
@@ -86,8 +90,15 @@ class UpstreamPool:
         if self._session is not None:
             await self._session.close()
 
-    def pick(self) -> Upstream | None:
-        """A healthy upstream, round-robin; None when all are down."""
+    def pick(self, adapter: str | None = None) -> Upstream | None:
+        """A healthy upstream, round-robin; None when all are down.
+
+        For an adapter, one that has it loaded already is preferred (adapter affinity).
+        """
+        if adapter is not None:
+            for upstream in self.upstreams:
+                if upstream.healthy and adapter in upstream.loaded_adapters:
+                    return upstream
         for _ in range(len(self.upstreams)):
             upstream = next(self._cycle)
             if upstream.healthy:
@@ -120,13 +131,21 @@ class UpstreamPool:
                     upstream.mark(False, f"/health answered {resp.status}")
                     return
             if not upstream.healthy or not upstream.served_models:
-                upstream.served_models = await self._fetch_models(upstream, timeout)
+                base, adapters = await self._fetch_models(upstream, timeout)
+                upstream.served_models = base
+                upstream.loaded_adapters = set(adapters)
             upstream.mark(True)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             upstream.mark(False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
-    async def _fetch_models(self, upstream: Upstream, limit: aiohttp.ClientTimeout) -> list[str]:
+    async def _fetch_models(
+        self, upstream: Upstream, limit: aiohttp.ClientTimeout
+    ) -> tuple[list[str], list[str]]:
+        """(base model names, names of the LoRA adapters loaded) of one engine."""
         async with self.session.get(f"{upstream.url}/v1/models", timeout=limit) as resp:
             resp.raise_for_status()
             payload = await resp.json(content_type=None)
-        return [str(item["id"]) for item in payload.get("data", []) if item.get("parent") is None]
+        items = payload.get("data", [])
+        base = [str(item["id"]) for item in items if item.get("parent") is None]
+        adapters = [str(item["id"]) for item in items if item.get("parent") is not None]
+        return base, adapters

@@ -12,13 +12,18 @@ import time
 import httpx
 import pytest
 
+from adapters.record import AdapterRecord
 from tests.helpers import Stack, wait_for
 
 pytestmark = pytest.mark.engine
 
 
-def chat(stack: Stack) -> httpx.Response:
-    body = {"model": stack.model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+def chat(stack: Stack, model: str | None = None) -> httpx.Response:
+    body = {
+        "model": model or stack.model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 2,
+    }
     return httpx.post(f"{stack.base_url}/v1/chat/completions", json=body, timeout=30)
 
 
@@ -65,7 +70,7 @@ def eventually_status(url: str, status: int, within_s: float) -> bool:
     return False
 
 
-def test_engine_killed_then_back(stack: Stack) -> None:
+def test_engine_killed_then_back(stack: Stack, published_adapter: AdapterRecord) -> None:
     assert chat(stack).status_code == 200
     engine_pid = stack.pid_of("engine")
     os.kill(engine_pid, signal.SIGKILL)
@@ -90,3 +95,5 @@ def test_engine_killed_then_back(stack: Stack) -> None:
     wait_for(f"{stack.base_url}/health/ready", timeout_s=300)
     assert stack.pid_of("engine") != engine_pid
     assert chat(stack).status_code == 200
+    # the new engine process has no adapters loaded; the gateway loads them again
+    assert chat(stack, published_adapter.name).status_code == 200

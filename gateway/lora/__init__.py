@@ -1,0 +1,1 @@
+"""Serving LoRA adapters: loading them into the engines on first use."""

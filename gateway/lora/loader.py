@@ -1,0 +1,91 @@
+"""Runtime LoRA loading: the first request naming an adapter loads it into the engine.
+
+One load at a time per adapter and engine (concurrent first requests wait for the same
+load); loading is idempotent (an engine that already has it counts as success).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+
+import aiohttp
+import orjson
+
+from adapters.record import AdapterRecord
+from gateway.errors import APIError
+from gateway.upstream.pool import Upstream, UpstreamPool
+
+log = logging.getLogger("loragate.lora")
+
+ALREADY_LOADED = "has already been loaded"
+
+
+class AdapterLoader:
+    def __init__(self, pool: UpstreamPool) -> None:
+        self.pool = pool
+        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.load_seconds: list[float] = []
+
+    async def ensure_loaded(self, upstream: Upstream, record: AdapterRecord) -> None:
+        if record.name in upstream.loaded_adapters:
+            return
+        async with self._locks[(upstream.url, record.name)]:
+            if record.name in upstream.loaded_adapters:  # loaded while we waited
+                return
+            started = time.perf_counter()
+            await self._load(upstream, record)
+            upstream.loaded_adapters.add(record.name)
+            elapsed = time.perf_counter() - started
+            self.load_seconds.append(elapsed)
+            log.info("loaded %s into %s in %.0f ms", record.name, upstream.url, elapsed * 1000)
+
+    def forget(self, upstream: Upstream, name: str) -> None:
+        upstream.loaded_adapters.discard(name)
+
+    async def unload_everywhere(self, name: str) -> None:
+        for upstream in self.pool.upstreams:
+            if name not in upstream.loaded_adapters:
+                continue
+            upstream.loaded_adapters.discard(name)
+            try:
+                async with self.pool.session.post(
+                    f"{upstream.url}/v1/unload_lora_adapter", json={"lora_name": name}
+                ) as resp:
+                    await resp.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not unload %s from %s: %r", name, upstream.url, exc)
+
+    async def _load(self, upstream: Upstream, record: AdapterRecord) -> None:
+        body = {"lora_name": record.name, "lora_path": record.artifact_dir}
+        try:
+            async with self.pool.session.post(
+                f"{upstream.url}/v1/load_lora_adapter", json=body
+            ) as resp:
+                status, payload = resp.status, await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise APIError(
+                503,
+                f"The model service did not answer while loading {record.name}.",
+                type="server_error",
+                code="engine_unavailable",
+                headers={"Retry-After": str(self.pool.settings.retry_after_s)},
+            ) from exc
+        if status == 200 or (status == 400 and ALREADY_LOADED in payload.decode(errors="ignore")):
+            return
+        raise APIError(
+            502,
+            f"The engine could not load adapter {record.name}: {_message(payload)}",
+            type="server_error",
+            code="adapter_load_failed",
+        )
+
+
+def _message(payload: bytes) -> str:
+    try:
+        data = orjson.loads(payload)
+        return str(data.get("error", {}).get("message") or data)
+    except (orjson.JSONDecodeError, AttributeError):
+        return payload[:300].decode(errors="replace")

@@ -1,0 +1,158 @@
+"""Adapters served by name: runtime loading on first use, parity with HF + peft, deletion."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import NotFoundError, OpenAI
+from openai.types.chat import ChatCompletionMessageParam
+
+from adapters.record import AdapterRecord
+from tests.helpers import Stack
+from tests.lora_fixtures import publish_random_adapter
+
+pytestmark = pytest.mark.engine
+
+PROMPTS = ["这家店很好吃", "等了一个小时，饭都凉了", "hello there", "送餐很快", "味道一般"]
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> OpenAI:
+    return OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+
+
+def greedy(client: OpenAI, model: str, prompt: str) -> str:
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": prompt}]
+    reply = client.chat.completions.create(
+        model=model, messages=messages, max_tokens=16, temperature=0
+    )
+    return reply.choices[0].message.content or ""
+
+
+def served_token_ids(stack: Stack, model: str, prompt: str) -> list[int]:
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": 16,
+        "temperature": 0,
+        "return_token_ids": True,
+    }
+    reply = httpx.post(f"{stack.base_url}/v1/chat/completions", json=body, timeout=60).json()
+    ids: list[int] = reply["choices"][0]["token_ids"]
+    return ids
+
+
+def hf_peft_greedy(base_dir: Path, adapter_dir: Path, prompts: list[str]) -> list[list[int]]:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    model = PeftModel.from_pretrained(model, adapter_dir).eval()
+    outputs = []
+    for prompt in prompts:
+        ids = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}],
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
+        )
+        with torch.no_grad():
+            generated = model.generate(**ids, max_new_tokens=16, do_sample=False)
+        outputs.append(generated[0, ids["input_ids"].shape[1] :].tolist())
+    return outputs
+
+
+def test_adapter_is_listed_with_its_parent(
+    client: OpenAI, published_adapter: AdapterRecord
+) -> None:
+    models = {m.id: m for m in client.models.list().data}
+    assert published_adapter.name in models
+    assert getattr(models[published_adapter.name], "parent", None) == "loragate-tiny"
+    assert client.models.retrieve(published_adapter.name).id == published_adapter.name
+
+
+def test_concurrent_first_requests_load_it_once(
+    client: OpenAI, stack: Stack, published_adapter: AdapterRecord
+) -> None:
+    results: list[str] = []
+
+    def call() -> None:
+        results.append(greedy(client, published_adapter.name, "hello"))
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 6
+    assert len(set(results)) == 1
+    engine_models = httpx.get(f"{stack.engine_url}/v1/models").json()["data"]
+    assert [m["id"] for m in engine_models].count(published_adapter.name) == 1
+
+
+def test_adapter_output_matches_hf_peft(
+    client: OpenAI, stack: Stack, published_adapter: AdapterRecord
+) -> None:
+    served = [served_token_ids(stack, published_adapter.name, p) for p in PROMPTS]
+    base = [served_token_ids(stack, stack.model, p) for p in PROMPTS]
+    expected = hf_peft_greedy(
+        stack.data_dir / "models" / stack.model, Path(published_adapter.artifact_dir), PROMPTS
+    )
+    assert served == expected
+    assert served != base, "the adapter should change the model's answers"
+
+
+def test_streaming_with_an_adapter(client: OpenAI, published_adapter: AdapterRecord) -> None:
+    stream = client.chat.completions.create(
+        model=published_adapter.name,
+        messages=[{"role": "user", "content": "hello"}],
+        max_tokens=16,
+        temperature=0,
+        stream=True,
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == greedy(client, published_adapter.name, "hello")
+
+
+def test_unknown_adapter_is_404(client: OpenAI) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        greedy(client, "ft:loragate-tiny:nothing:ftjob-none", "hi")
+    assert caught.value.code == "model_not_found"
+
+
+def test_missing_artifact_is_a_clear_404(client: OpenAI, stack: Stack, tmp_path: Path) -> None:
+    record = publish_random_adapter(
+        stack.data_dir / "models" / stack.model,
+        stack.data_dir / "adapters",
+        tmp_path,
+        suffix="broken",
+        seed=3,
+    )
+    (Path(record.artifact_dir) / "adapter_model.safetensors").unlink()
+    with pytest.raises(NotFoundError) as caught:
+        greedy(client, record.name, "hi")
+    assert caught.value.code == "adapter_artifact_missing"
+    shutil.rmtree(record.artifact_dir)
+
+
+def test_delete_an_adapter(client: OpenAI, stack: Stack, tmp_path: Path) -> None:
+    record = publish_random_adapter(
+        stack.data_dir / "models" / stack.model,
+        stack.data_dir / "adapters",
+        tmp_path,
+        suffix="doomed",
+        seed=4,
+    )
+    assert greedy(client, record.name, "hi") is not None
+    assert client.models.delete(record.name).deleted
+    assert record.name not in [m.id for m in client.models.list().data]
+    with pytest.raises(NotFoundError):
+        greedy(client, record.name, "hi")
+    engine_models = httpx.get(f"{stack.engine_url}/v1/models").json()["data"]
+    assert record.name not in [m["id"] for m in engine_models]
