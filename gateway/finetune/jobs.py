@@ -1,0 +1,166 @@
+"""The fine-tuning Jobs API's logic: create (refusing what could not be trained or served),
+list, retrieve, cancel, events (also streamed) and checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import orjson
+from pydantic import ValidationError
+from starlette.responses import StreamingResponse
+
+from adapters.record import check_suffix, is_adapter_name
+from gateway.errors import APIError
+from gateway.finetune.files import FINE_TUNE
+from gateway.finetune.protocol import Hyperparameters, JobCreate
+from gateway.finetune.render import checkpoint_object, event_object, job_object, list_object
+from gateway.settings import Settings
+from trainer.jobs.spec import JobSpec, LoraSpec
+from trainer.jobs.states import QUEUED, TERMINAL, new_id
+from trainer.jobs.store import Store, now
+from trainer.jobs.tables import JobRow
+
+Problem = tuple[str, str, str]  # param, code, message
+STREAM_POLL_S = 0.5
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def job_not_found(job_id: str) -> APIError:
+    return APIError(404, f"No such fine-tuning job: '{job_id}'.", code="job_not_found")
+
+
+class JobServing:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+
+    def create(self, body: JobCreate) -> dict[str, Any]:
+        spec, problems = self._spec(body)
+        problems += self._model_problems(body.model)
+        problems += self._file_problems(body.training_file, "training_file")
+        if body.validation_file is not None:
+            problems += self._file_problems(body.validation_file, "validation_file")
+        if body.suffix is not None and (suffix_problem := check_suffix(body.suffix)):
+            problems.append(("suffix", "invalid_value", suffix_problem))
+        if body.seed is not None and not 0 <= body.seed < 2**31:
+            problems.append(("seed", "invalid_value", "seed must be in [0, 2**31)"))
+        if problems or spec is None:
+            raise _refusal(problems)
+        seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
+        row = JobRow(
+            id=new_id("ftjob"), status=QUEUED, model=self.settings.base_model_name or body.model,
+            training_file=body.training_file, validation_file=body.validation_file,
+            suffix=body.suffix, seed=seed,
+            hyperparameters=spec.model_dump(), created_at=now(), attempts=0,
+        )  # fmt: skip
+        self.store.jobs.create(row)
+        self.store.log.event(row.id, "Created fine-tuning job; waiting for a worker")
+        return job_object(row)
+
+    def _spec(self, body: JobCreate) -> tuple[JobSpec | None, list[Problem]]:
+        problems: list[Problem] = []
+        given = body.hyperparameters or Hyperparameters()
+        if body.method is not None:
+            if body.method.type != "supervised":
+                message = f"method.type '{body.method.type}' is not supported; use 'supervised'"
+                problems.append(("method.type", "unsupported_method", message))
+            supervised = body.method.supervised
+            if supervised is not None and supervised.hyperparameters is not None:
+                given = supervised.hyperparameters
+        values = {k: v for k, v in given.model_dump(exclude_none=True).items() if v != "auto"}
+        lora = LoraSpec().model_dump() | (
+            body.lora.model_dump(exclude_none=True) if body.lora else {}
+        )
+        try:
+            spec = JobSpec(**values, lora=LoraSpec(**lora))
+        except ValidationError as exc:
+            return None, [*problems, ("hyperparameters", "invalid_value", str(exc))]
+        max_rank = self.settings.engine.max_lora_rank
+        problems += [(param, "invalid_value", msg) for param, msg in spec.problems(max_rank)]
+        return spec, problems
+
+    def _model_problems(self, model: str) -> list[Problem]:
+        known = {name for name in (self.settings.base_model_name, self.settings.base_model) if name}
+        if model in known:
+            return []
+        if is_adapter_name(model):
+            message = f"'{model}' is an adapter; fine-tune its base model instead"
+        elif not known:
+            message = "the base model's name is unknown: set LORAGATE_SERVED_MODEL_NAME"
+        else:
+            message = f"'{model}' is not a base model here; use '{sorted(known)[0]}'"
+        return [("model", "model_not_found", message)]
+
+    def _file_problems(self, file_id: str, param: str) -> list[Problem]:
+        row = self.store.files.get(file_id)
+        if row is None:
+            return [(param, "file_not_found", f"{param} '{file_id}' does not exist")]
+        if row.purpose != FINE_TUNE or row.status != "processed":
+            message = f"{param} '{file_id}' is not a processed '{FINE_TUNE}' file"
+            return [(param, "invalid_file", message)]
+        return []
+
+    def row(self, job_id: str) -> JobRow:
+        row = self.store.jobs.get(job_id)
+        if row is None:
+            raise job_not_found(job_id)
+        return row
+
+    def retrieve(self, job_id: str) -> dict[str, Any]:
+        return job_object(self.row(job_id))
+
+    def list(self, after: str | None, limit: int) -> dict[str, Any]:
+        page = self.store.jobs.page(after, limit)
+        return list_object(page.rows, page.has_more, job_object)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        row = self.row(job_id)
+        if row.status in TERMINAL or not self.store.jobs.cancel(job_id):
+            status = self.row(job_id).status
+            raise APIError(400, f"The job is already {status}.", code="invalid_state")
+        self.store.log.event(job_id, "Job cancelled by request")
+        return job_object(self.row(job_id))
+
+    def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
+        self.row(job_id)
+        page = self.store.log.events(job_id, after, limit)
+        return list_object(page.rows, page.has_more, event_object)
+
+    def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
+        row = self.row(job_id)
+        page = self.store.log.checkpoints(job_id, after, limit)
+        name = row.fine_tuned_model or f"ft:{row.model}:{row.suffix or ''}:{row.id}"
+        return list_object(page.rows, page.has_more, lambda ckpt: checkpoint_object(ckpt, name))
+
+    def stream_events(self, job_id: str) -> StreamingResponse:
+        self.row(job_id)
+        return StreamingResponse(
+            self._event_stream(job_id), media_type="text/event-stream", headers=SSE_HEADERS
+        )
+
+    async def _event_stream(self, job_id: str) -> AsyncIterator[bytes]:
+        """Every event oldest first, then new ones as they come; ends when the job ends."""
+        seen = 0
+        ended_before = False  # one more look after the end: the last events follow the status
+        while True:
+            job = await anyio.to_thread.run_sync(self.store.jobs.get, job_id)
+            rows = await anyio.to_thread.run_sync(self.store.log.events_since, job_id, seen)
+            for event in rows:
+                seen = event.seq
+                yield b"data: " + orjson.dumps(event_object(event)) + b"\n\n"
+            ended = job is None or job.status in TERMINAL
+            if ended and ended_before and not rows:
+                break
+            ended_before = ended
+            await asyncio.sleep(STREAM_POLL_S)
+        yield b"data: [DONE]\n\n"
+
+
+def _refusal(problems: list[Problem]) -> APIError:
+    param, code, _ = problems[0] if problems else (None, "invalid_value", "")
+    lines = [f"{p}: {message}" for p, _, message in problems] or ["invalid request"]
+    return APIError(400, "; ".join(lines), param=param, code=code)

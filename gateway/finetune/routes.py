@@ -1,0 +1,117 @@
+"""Thin routes of the Files and fine-tuning Jobs APIs; the logic is in ``files`` / ``jobs``.
+
+Jobs are served under OpenAI's ``/v1/fine_tuning/jobs`` and the design card's
+``/v1/fine_tunes``: the same handlers, the same objects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from starlette.responses import FileResponse, Response
+
+from gateway.finetune.files import FileServing
+from gateway.finetune.jobs import JobServing
+from gateway.finetune.protocol import JobCreate
+
+
+def get_file_serving(request: Request) -> FileServing:
+    serving: FileServing = request.app.state.file_serving
+    return serving
+
+
+def get_job_serving(request: Request) -> JobServing:
+    serving: JobServing = request.app.state.job_serving
+    return serving
+
+
+FilesDep = Annotated[FileServing, Depends(get_file_serving)]
+JobsDep = Annotated[JobServing, Depends(get_job_serving)]
+After = Annotated[str | None, Query(description="Id of the last object of the previous page.")]
+
+files_router = APIRouter(prefix="/v1/files", tags=["files"])
+
+
+@files_router.post("")
+async def upload_file(
+    files: FilesDep, file: Annotated[UploadFile, File()], purpose: Annotated[str, Form()]
+) -> dict[str, Any]:
+    return await files.upload(file, purpose)
+
+
+@files_router.get("")
+def list_files(
+    files: FilesDep,
+    purpose: str | None = None,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 10_000,
+) -> dict[str, Any]:
+    return files.list(purpose, after, limit)
+
+
+@files_router.get("/{file_id}")
+def get_file(files: FilesDep, file_id: str) -> dict[str, Any]:
+    return files.get(file_id)
+
+
+@files_router.delete("/{file_id}")
+def delete_file(files: FilesDep, file_id: str) -> dict[str, Any]:
+    return files.delete(file_id)
+
+
+@files_router.get("/{file_id}/content")
+def file_content(files: FilesDep, file_id: str) -> FileResponse:
+    row = files.row(file_id)
+    return FileResponse(Path(row.path), filename=row.filename)
+
+
+def create_job(jobs: JobsDep, body: JobCreate) -> dict[str, Any]:
+    return jobs.create(body)
+
+
+def list_jobs(
+    jobs: JobsDep, after: After = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> dict[str, Any]:
+    return jobs.list(after, limit)
+
+
+def retrieve_job(jobs: JobsDep, job_id: str) -> dict[str, Any]:
+    return jobs.retrieve(job_id)
+
+
+def cancel_job(jobs: JobsDep, job_id: str) -> dict[str, Any]:
+    return jobs.cancel(job_id)
+
+
+def job_events(
+    jobs: JobsDep,
+    job_id: str,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    stream: bool = False,
+) -> dict[str, Any] | Response:
+    return jobs.stream_events(job_id) if stream else jobs.events(job_id, after, limit)
+
+
+def job_checkpoints(
+    jobs: JobsDep, job_id: str, after: After = None, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> dict[str, Any]:
+    return jobs.checkpoints(job_id, after, limit)
+
+
+def _jobs_router(prefix: str, tag: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[tag])
+    router.add_api_route("", create_job, methods=["POST"])
+    router.add_api_route("", list_jobs, methods=["GET"])
+    router.add_api_route("/{job_id}", retrieve_job, methods=["GET"])
+    router.add_api_route("/{job_id}/cancel", cancel_job, methods=["POST"])
+    router.add_api_route("/{job_id}/events", job_events, methods=["GET"], response_model=None)
+    router.add_api_route("/{job_id}/checkpoints", job_checkpoints, methods=["GET"])
+    return router
+
+
+jobs_router = _jobs_router("/v1/fine_tuning/jobs", "fine-tuning")
+fine_tunes_router = _jobs_router("/v1/fine_tunes", "fine-tunes")
+routers = [files_router, jobs_router, fine_tunes_router]

@@ -1,0 +1,54 @@
+"""``loragate worker``: the job worker, configured from the gateway's settings."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from types import FrameType
+
+from gateway.settings import Settings
+from trainer.jobs.config import WorkerConfig
+from trainer.jobs.worker import Worker
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    tuning = settings.finetune
+    return WorkerConfig(
+        database_url=settings.job_database_url,
+        data_dir=settings.data_dir,
+        base_model_path=settings.base_model_path,
+        max_lora_rank=settings.engine.max_lora_rank,
+        make_default_model=settings.base_model is None,
+        heartbeat_s=tuning.heartbeat_s,
+        stale_after_s=tuning.stale_after_s,
+        max_attempts=tuning.max_attempts,
+        poll_s=tuning.poll_s,
+        cancel_grace_s=tuning.cancel_grace_s,
+        eval_max_new_tokens=tuning.eval_max_new_tokens,
+        eval_max_examples=tuning.eval_max_examples,
+    )
+
+
+def run_worker(settings: Settings) -> None:
+    """Run jobs until SIGINT/SIGTERM. A job interrupted here is resumed by the next worker."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    config = worker_config(settings)
+    if config.make_default_model:
+        from trainer.default_model import ensure_default_model
+
+        ensure_default_model(Path(config.base_model_path))
+    worker = Worker(config)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.store.close()
