@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import psutil
 from procs import ServerProcess, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,24 @@ class EngineStack:
 
     def wait_ready(self, timeout_s: float = 600) -> None:
         self.proc.wait_ready(self.port, "/health/ready", timeout_s)
+
+    def pin_front_ends(self) -> list[int] | None:
+        """Keep the HTTP processes off the engine's compute core (2-core machines).
+
+        vLLM's CPU backend binds its compute thread to core 0 and leaves the other cores to
+        everything else; its busy-waiting thread slows down badly when another process is
+        scheduled on its core. Pins this process, the gateway and the engine's API server
+        to the remaining cores, the same for the direct and the gateway runs.
+        """
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) < 2:
+            return None
+        front = set(cores[1:])
+        os.sched_setaffinity(0, front)
+        for name in ("gateway", "engine"):
+            pid = int((self.data_dir / "run" / f"{name}.pid").read_text())
+            psutil.Process(pid).cpu_affinity(sorted(front))
+        return sorted(front)
 
     def stop(self) -> None:
         self.proc.stop()

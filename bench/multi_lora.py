@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine_stack import EngineStack
 from loadgen import percentile_ms
+from procs import log_tail
 
 from tests.lora_fixtures import publish_random_adapter
 
@@ -70,7 +71,8 @@ async def throughput(
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal tokens
         while queue:
-            tokens += await complete(session, url, queue.pop(), max_tokens)
+            got = await complete(session, url, queue.pop(), max_tokens)
+            tokens += got  # not `tokens += await ...`: that reads tokens before awaiting
 
     async with aiohttp.ClientSession() as session:
         await asyncio.gather(*(complete(session, url, m, 4) for m in models))  # warm
@@ -114,10 +116,10 @@ async def cold_loads(
     stop.set()
     during = await during_task
     return {
-        "steady_p99_ms": percentile_ms(steady, 99),
-        "during_p99_ms": percentile_ms(during, 99),
-        "steady_p50_ms": percentile_ms(steady, 50),
-        "during_p50_ms": percentile_ms(during, 50),
+        "steady_p99_ms": percentile_ms(steady, 0.99),
+        "during_p99_ms": percentile_ms(during, 0.99),
+        "steady_p50_ms": percentile_ms(steady, 0.5),
+        "during_p50_ms": percentile_ms(during, 0.5),
         "cold_burst_s": load_s,
         "samples_during": float(len(during)),
     }
@@ -136,14 +138,32 @@ async def run(args: argparse.Namespace, stack: EngineStack, work: Path) -> int:
     warm = publish(stack, work, "warm", 8)
     cold = publish(stack, work, "cold", 8)
     url, n, c, t = stack.base_url, args.requests, args.concurrency, args.max_tokens
-    results = [
-        await throughput(url, "base model", [BASE], n, c, t),
-        await throughput(url, "one adapter", warm[:1], n, c, t),
-        await throughput(url, "8 adapters mixed", warm, n, c, t),
-    ]
+    engine = f"http://127.0.0.1:{stack.engine_port}"
+    for target in (url, engine):  # warm-up: the engine's first batches of a shape are slow
+        for models in ([BASE], warm[:1], warm):
+            await throughput(target, "warm-up", models, min(n, 64), c, t)
+    scenarios = [
+        (target, f"{where}: {label}", models)
+        for target, where in ((url, "gateway"), (engine, "engine"))
+        for label, models in (("base model", [BASE]), ("one adapter", warm[:1]),
+                              ("8 adapters mixed", warm))
+    ]  # fmt: skip
+    # This machine's speed drifts by several times over a minute: run the scenarios in
+    # interleaved rounds and add up each one's tokens and seconds.
+    totals = {name: Throughput(name, 0, 0, 0.0) for _, name, _ in scenarios}
+    for _ in range(args.rounds):
+        for target, name, models in scenarios:
+            part = await throughput(target, name, models, n // args.rounds, c, t)
+            total = totals[name]
+            total.requests += part.requests
+            total.tokens += part.tokens
+            total.seconds += part.seconds
+    results = list(totals.values())
     for r in results:
-        print(f"{r.name:<18} {r.requests:>5} req  {r.tokens:>7} tok  {r.tokens_per_s:>8.0f} tok/s")
+        print(f"{r.name:<28} {r.requests:>5} req {r.tokens:>7} tok {r.tokens_per_s:>8.0f} tok/s")
     ratio = results[2].tokens_per_s / results[1].tokens_per_s
+    engine_ratio = results[5].tokens_per_s / results[4].tokens_per_s
+    print(f"8 mixed / one adapter: gateway {ratio:.3f}, engine directly {engine_ratio:.3f}")
     cold_stats = await cold_loads(url, cold, args.base_concurrency, args.steady_s)
     print("cold loads of 8 adapters at once:", {k: round(v, 1) for k, v in cold_stats.items()})
     p99_ratio = cold_stats["during_p99_ms"] / cold_stats["steady_p99_ms"]
@@ -158,9 +178,10 @@ async def run(args: argparse.Namespace, stack: EngineStack, work: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("--requests", type=int, default=256)
+    parser.add_argument("--requests", type=int, default=512)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--base-concurrency", type=int, default=4)
     parser.add_argument("--steady-s", type=float, default=8.0)
     args = parser.parse_args()
@@ -168,7 +189,12 @@ def main() -> int:
         stack = EngineStack(Path(tmp) / "data", {"LORAGATE_ENGINE__MAX_LORAS": "8"})
         try:
             stack.wait_ready()
+            print(f"front ends pinned to cores {stack.pin_front_ends()}")
             return asyncio.run(run(args, stack, Path(tmp) / "work"))
+        except Exception:
+            for name in ("gateway", "engine"):
+                print(f"--- {name} log ---\n{log_tail(stack.data_dir / 'logs' / f'{name}.log')}")
+            raise
         finally:
             stack.stop()
 

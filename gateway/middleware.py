@@ -47,25 +47,44 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over the limit with 413 before reading them."""
+    """Refuse bodies over the limit with 413 before reading them.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    ``path_limits`` gives some path prefixes their own limit (dataset uploads are larger
+    than chat requests).
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, path_limits: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = path_limits or {}
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.path_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _declared_length(scope) > self.max_body_bytes:
-            error = body_too_large(self.max_body_bytes)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-                }
-            )
-            await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
-            return
+        if scope["type"] == "http":
+            limit = self._limit(scope["path"])
+            if _declared_length(scope) > limit:
+                await _refuse(send, limit)
+                return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    error = body_too_large(limit)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
 
 
 def _declared_length(scope: Scope) -> int:

@@ -67,6 +67,25 @@ class FinetuneSettings(BaseModel):
     eval_max_new_tokens: int = Field(
         32, ge=1, description="Answer length in the before/after exact-match evaluation."
     )
+    eval_max_examples: int = Field(
+        500, ge=1, description="Test examples used (at most) in the before/after evaluation."
+    )
+
+
+class MetricsSettings(BaseModel):
+    """What ``GET /metrics`` exports (see :mod:`gateway.observability`)."""
+
+    adapter_labels: int = Field(
+        20, ge=0, description="Adapters named in metric labels; later ones are folded into other."
+    )
+    model_labels: int = Field(
+        10, ge=1, description="Base model names in metric labels; later ones become other."
+    )
+    multiproc_dir: Path | None = Field(
+        None,
+        description="Folder the gateway's workers share metrics through, emptied at launch; "
+        "unset: <data dir>/run/metrics. Must not be shared between hosts or pods.",
+    )
 
 
 class Settings(BaseSettings):
@@ -95,8 +114,9 @@ class Settings(BaseSettings):
         None, description="Job store (SQLAlchemy URL); unset: SQLite file in the data folder."
     )
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
-    upstream_connect_timeout_s: float = Field(3.0, gt=0)
+    upstream_connect_timeout_s: float = Field(10.0, gt=0)
     upstream_timeout_s: float = Field(600.0, gt=0)
     health_interval_s: float = Field(1.0, gt=0)
     retry_after_s: int = Field(5, ge=1, description="Retry-After sent with 503s.")

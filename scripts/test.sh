@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh test
+scripts/system-deps.sh
 venv="${LORAGATE_VENV:-.venv}"
 export PATH="$PWD/$venv/bin:$PATH"
 ruff check gateway trainer adapters tests bench

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from gateway import __version__
+from gateway.cli import data as data_cli
+from gateway.cli import finetune as finetune_cli
 from gateway.settings import Settings
 
 app = typer.Typer(
@@ -18,6 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(stderr=True)
+app.add_typer(finetune_cli.app, name="finetune")
+app.add_typer(data_cli.app, name="data")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data folder (LORAGATE_DATA_DIR).")]
 Port = Annotated[int | None, typer.Option(help="Gateway port (LORAGATE_PORT).")]
@@ -57,7 +61,10 @@ def serve(port: Port = None, workers: Annotated[int | None, typer.Option()] = No
     """Run only the gateway, in front of the configured upstreams or embedded engine port."""
     import uvicorn
 
+    from gateway.observability.multiproc import use_metrics_dir
+
     settings = _settings(port=port, workers=workers)
+    use_metrics_dir(settings)
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -69,6 +76,14 @@ def serve(port: Port = None, workers: Annotated[int | None, typer.Option()] = No
         access_log=False,
         log_level=settings.log_level,
     )
+
+
+@app.command()
+def worker(data_dir: DataDir = None, base_model: BaseModel = None) -> None:
+    """Run fine-tuning jobs from the job store, one at a time, until stopped."""
+    from gateway.finetune.worker import run_worker
+
+    run_worker(_settings(data_dir=data_dir, base_model=base_model))
 
 
 @app.command("init-model")

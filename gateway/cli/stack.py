@@ -1,4 +1,4 @@
-"""``loragate up``: the engine, the gateway (and later the worker), supervised together."""
+"""``loragate up``: the engine, the gateway and the fine-tuning worker, supervised together."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from rich.console import Console
 
 from gateway.engine.command import engine_command, engine_environment
 from gateway.engine.supervisor import ProcessSpec, SupervisedProcess
+from gateway.observability.multiproc import metrics_environment, prepare_metrics_dir
+from gateway.observability.restarts import count_starts, reset_starts
 from gateway.settings import Settings
 
 console = Console(stderr=True)
@@ -41,6 +43,10 @@ def gateway_command(settings: Settings) -> list[str]:
     ]
 
 
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "gateway.cli.main", "worker"]
+
+
 def child_environment(settings: Settings) -> dict[str, str]:
     """The children read the same settings: pass the resolved ones through the environment."""
     env = dict(os.environ)
@@ -51,6 +57,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
         env["LORAGATE_BASE_MODEL"] = settings.base_model
     if settings.served_model_name:
         env["LORAGATE_SERVED_MODEL_NAME"] = settings.served_model_name
+    if settings.database_url:
+        env["LORAGATE_DATABASE_URL"] = settings.database_url
     return env
 
 
@@ -72,7 +80,9 @@ def process_specs(settings: Settings) -> list[ProcessSpec]:
     if settings.uses_embedded_engine:
         engine_env = engine_environment(settings) | {"LORAGATE_DATA_DIR": str(settings.data_dir)}
         specs.append(_spec(settings, "engine", engine_command(settings), engine_env))
-    specs.append(_spec(settings, "gateway", gateway_command(settings), env))
+    gateway_env = env | metrics_environment(settings)
+    specs.append(_spec(settings, "gateway", gateway_command(settings), gateway_env))
+    specs.append(_spec(settings, "worker", worker_command(), env))
     return specs
 
 
@@ -101,7 +111,10 @@ async def run_stack(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    children = [SupervisedProcess(spec, _report) for spec in process_specs(settings)]
+    prepare_metrics_dir(settings)
+    reset_starts(settings.run_dir)
+    report = count_starts(settings.run_dir, _report)
+    children = [SupervisedProcess(spec, report) for spec in process_specs(settings)]
     for child in children:
         child.start()
     started = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from gateway.settings import Settings
 
@@ -46,6 +47,13 @@ def engine_command(settings: Settings) -> list[str]:
 def engine_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] = "True"
+    # Keep idle connections open longer than the gateway does, so it never reuses one the
+    # engine has just closed.
+    env.setdefault("VLLM_HTTP_TIMEOUT_KEEP_ALIVE", "60")
+    if Path(settings.base_model_path).is_dir():
+        # Everything is local: never let a look-up of a hub stall the engine.
+        env.setdefault("HF_HUB_OFFLINE", "1")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the gateway's; vLLM manages its own
     env.setdefault("VLLM_LOGGING_LEVEL", "WARNING" if settings.log_level != "debug" else "DEBUG")
     return env
 

@@ -16,6 +16,7 @@ import orjson
 
 from adapters.record import AdapterRecord
 from gateway.errors import APIError
+from gateway.observability.recorders import record_adapter_load
 from gateway.upstream.pool import Upstream, UpstreamPool
 
 log = logging.getLogger("loragate.lora")
@@ -24,10 +25,17 @@ ALREADY_LOADED = "has already been loaded"
 
 
 class AdapterLoader:
+    """Loads adapters into engines: one load of an adapter at a time, and one load per engine
+    at a time (a load stalls the engine's scheduling for its duration; loading many at once
+    would stall every other request for all of them together).
+    """
+
     def __init__(self, pool: UpstreamPool) -> None:
         self.pool = pool
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.load_seconds: list[float] = []
+        self._engine_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(1)
+        )
 
     async def ensure_loaded(self, upstream: Upstream, record: AdapterRecord) -> None:
         if record.name in upstream.loaded_adapters:
@@ -36,10 +44,15 @@ class AdapterLoader:
             if record.name in upstream.loaded_adapters:  # loaded while we waited
                 return
             started = time.perf_counter()
-            await self._load(upstream, record)
+            try:
+                async with self._engine_slots[upstream.url]:
+                    await self._load(upstream, record)
+            except APIError as exc:
+                record_adapter_load(record.name, exc.code or "error")
+                raise
             upstream.loaded_adapters.add(record.name)
             elapsed = time.perf_counter() - started
-            self.load_seconds.append(elapsed)
+            record_adapter_load(record.name, "ok", elapsed)
             log.info("loaded %s into %s in %.0f ms", record.name, upstream.url, elapsed * 1000)
 
     def forget(self, upstream: Upstream, name: str) -> None:

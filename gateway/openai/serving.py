@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from adapters.record import AdapterRecord
 from gateway.errors import APIError, body_too_large, engine_unavailable, invalid_json
 from gateway.lora.loader import AdapterLoader
+from gateway.observability.http import note_model
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
 from gateway.openai.upstream_errors import from_upstream
@@ -60,6 +61,7 @@ class CompletionServing:
             raise body_too_large(self.settings.max_body_bytes)
         parsed = parse_body(schema, body)
         adapter = self.catalog.resolve(getattr(parsed, "model", ""))
+        note_model(request, getattr(parsed, "model", ""), adapter)
         upstream = self.pool.pick(adapter.name if adapter else None)
         if upstream is None:
             raise engine_unavailable(self.settings.retry_after_s, "no engine is ready")
@@ -93,9 +95,7 @@ class CompletionServing:
         self, upstream: Upstream, path: str, body: bytes, headers: dict[str, str]
     ) -> Response:
         try:
-            async with self.pool.session.post(
-                upstream.url + path, data=body, headers=headers
-            ) as resp:
+            async with await self.pool.post(upstream, path, body, headers) as resp:
                 payload = await resp.read()
                 status = resp.status
         except aiohttp.ClientError as exc:
@@ -110,7 +110,7 @@ class CompletionServing:
         self, upstream: Upstream, path: str, body: bytes, headers: dict[str, str]
     ) -> Response:
         try:
-            resp = await self.pool.session.post(upstream.url + path, data=body, headers=headers)
+            resp = await self.pool.post(upstream, path, body, headers)
         except aiohttp.ClientError as exc:
             raise self._connection_failed(upstream, exc) from exc
         except TimeoutError as exc:

@@ -20,6 +20,16 @@ from gateway.settings import Settings
 
 log = logging.getLogger("loragate.upstream")
 
+# Well below the engines' own idle timeout (vLLM's default is 5 s; aiohttp sweeps idle
+# connections only every IDLE_KEEPALIVE_S, so one may idle up to twice this), so the gateway
+# drops an idle connection before the engine does and rarely reuses a dead one.
+IDLE_KEEPALIVE_S = 1.5
+STALE_CONNECTION_RETRIES = 3
+# A busy engine may answer /health late; it is taken out only after this many slow probes
+# in a row. A refused connection (nothing listening) takes it out at once.
+SLOW_PROBES_BEFORE_DOWN = 3
+PROBE_TIMEOUT_S = 2.0
+
 
 @dataclass
 class Upstream:
@@ -31,6 +41,7 @@ class Upstream:
     last_change: float = field(default_factory=time.monotonic)
     served_models: list[str] = field(default_factory=list)
     loaded_adapters: set[str] = field(default_factory=set)
+    slow_probes: int = 0
 
     def mark(self, healthy: bool, error: str | None = None) -> None:
         if healthy != self.healthy:
@@ -69,7 +80,9 @@ class UpstreamPool:
         return self._session
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30, enable_cleanup_closed=True)
+        connector = aiohttp.TCPConnector(
+            limit=0, keepalive_timeout=IDLE_KEEPALIVE_S, enable_cleanup_closed=True
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
@@ -89,6 +102,21 @@ class UpstreamPool:
                 await self._probe_task
         if self._session is not None:
             await self._session.close()
+
+    async def post(
+        self, upstream: Upstream, path: str, body: bytes, headers: dict[str, str]
+    ) -> aiohttp.ClientResponse:
+        """POST to an engine; once more on a fresh connection if a pooled one was dead.
+
+        A kept-alive connection the engine closed while it idled fails before the engine has
+        read the request, so sending again is safe.
+        """
+        for _ in range(STALE_CONNECTION_RETRIES):
+            try:
+                return await self.session.post(upstream.url + path, data=body, headers=headers)
+            except aiohttp.ServerDisconnectedError:
+                log.info("pooled connection to %s was closed; retrying", upstream.url)
+        return await self.session.post(upstream.url + path, data=body, headers=headers)
 
     def pick(self, adapter: str | None = None) -> Upstream | None:
         """A healthy upstream, round-robin; None when all are down.
@@ -124,7 +152,7 @@ class UpstreamPool:
         await asyncio.gather(*(self._probe(upstream) for upstream in self.upstreams))
 
     async def _probe(self, upstream: Upstream) -> None:
-        timeout = aiohttp.ClientTimeout(total=max(1.0, self.settings.health_interval_s))
+        timeout = aiohttp.ClientTimeout(total=max(PROBE_TIMEOUT_S, self.settings.health_interval_s))
         try:
             async with self.session.get(f"{upstream.url}/health", timeout=timeout) as resp:
                 if resp.status != 200:
@@ -134,8 +162,13 @@ class UpstreamPool:
                 base, adapters = await self._fetch_models(upstream, timeout)
                 upstream.served_models = base
                 upstream.loaded_adapters = set(adapters)
+            upstream.slow_probes = 0
             upstream.mark(True)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        except TimeoutError:
+            upstream.slow_probes += 1
+            if upstream.slow_probes >= SLOW_PROBES_BEFORE_DOWN or not upstream.healthy:
+                upstream.mark(False, f"/health did not answer {upstream.slow_probes} times")
+        except (aiohttp.ClientError, ValueError) as exc:
             upstream.mark(False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
     async def _fetch_models(

@@ -14,6 +14,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from adapters.record import AdapterRecord
 from tests.helpers import Stack
 from tests.lora_fixtures import publish_random_adapter
+from tests.parity import hf_peft_greedy, served_token_ids
 
 pytestmark = pytest.mark.engine
 
@@ -31,41 +32,6 @@ def greedy(client: OpenAI, model: str, prompt: str) -> str:
         model=model, messages=messages, max_tokens=16, temperature=0
     )
     return reply.choices[0].message.content or ""
-
-
-def served_token_ids(stack: Stack, model: str, prompt: str) -> list[int]:
-    body = {
-        "model": model,
-        "messages": [{"role": "user", "content": prompt}],
-        "max_tokens": 16,
-        "temperature": 0,
-        "return_token_ids": True,
-    }
-    reply = httpx.post(f"{stack.base_url}/v1/chat/completions", json=body, timeout=60).json()
-    ids: list[int] = reply["choices"][0]["token_ids"]
-    return ids
-
-
-def hf_peft_greedy(base_dir: Path, adapter_dir: Path, prompts: list[str]) -> list[list[int]]:
-    import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    model = PeftModel.from_pretrained(model, adapter_dir).eval()
-    outputs = []
-    for prompt in prompts:
-        ids = tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}],
-            add_generation_prompt=True,
-            return_tensors="pt",
-            return_dict=True,
-        )
-        with torch.no_grad():
-            generated = model.generate(**ids, max_new_tokens=16, do_sample=False)
-        outputs.append(generated[0, ids["input_ids"].shape[1] :].tolist())
-    return outputs
 
 
 def test_adapter_is_listed_with_its_parent(
@@ -99,10 +65,11 @@ def test_concurrent_first_requests_load_it_once(
 def test_adapter_output_matches_hf_peft(
     client: OpenAI, stack: Stack, published_adapter: AdapterRecord
 ) -> None:
-    served = [served_token_ids(stack, published_adapter.name, p) for p in PROMPTS]
-    base = [served_token_ids(stack, stack.model, p) for p in PROMPTS]
+    chats = [[{"role": "user", "content": p}] for p in PROMPTS]
+    served = [served_token_ids(stack, published_adapter.name, chat) for chat in chats]
+    base = [served_token_ids(stack, stack.model, chat) for chat in chats]
     expected = hf_peft_greedy(
-        stack.data_dir / "models" / stack.model, Path(published_adapter.artifact_dir), PROMPTS
+        stack.data_dir / "models" / stack.model, Path(published_adapter.artifact_dir), chats
     )
     assert served == expected
     assert served != base, "the adapter should change the model's answers"

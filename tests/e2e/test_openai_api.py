@@ -27,10 +27,13 @@ def engine_client(stack: Stack) -> OpenAI:
     return OpenAI(base_url=f"{stack.engine_url}/v1", api_key="unused", max_retries=0)
 
 
-def test_models_lists_the_base_model(client: OpenAI, stack: Stack) -> None:
-    models = client.models.list()
-    assert [model.id for model in models.data] == [stack.model]
-    assert models.data[0].object == "model"
+def test_models_lists_the_base_model_first(client: OpenAI, stack: Stack) -> None:
+    models = client.models.list().data
+    assert models[0].id == stack.model
+    assert models[0].object == "model"
+    assert getattr(models[0], "parent", "missing") is None
+    # everything after the base model is an adapter of it (other tests publish some)
+    assert all(getattr(m, "parent", None) == stack.model for m in models[1:])
 
 
 def test_chat_non_streaming(client: OpenAI, stack: Stack) -> None:
