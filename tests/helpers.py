@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -61,6 +62,10 @@ class Stack:
         return (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_stack(data_dir: Path, log_path: Path, **env: str) -> Stack:
     port, engine_port = free_port(), free_port()
     full_env = dict(os.environ)
@@ -76,6 +81,7 @@ def start_stack(data_dir: Path, log_path: Path, **env: str) -> Stack:
             env=full_env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # a killed test run leaves no stack behind
         )
     stack = Stack(proc, data_dir, port, engine_port)
     try:

@@ -49,7 +49,7 @@ def test_command_one_from_a_fresh_clone(tmp_path: Path) -> None:
         assert reply.usage is not None
         assert reply.usage.completion_tokens == 3
         children = [int(p.read_text()) for p in (tmp_path / "data" / "run").glob("*.pid")]
-        assert len(children) == 2  # the engine and the gateway
+        assert len(children) == 3  # the engine, the gateway and the worker
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
