@@ -19,7 +19,7 @@ class AdapterRecord(BaseModel):
     name: str = Field(description="ft:<base>:<suffix>:<job-id>, the model name clients use.")
     base_model: str = Field(description="Served name of the base model it was trained on.")
     job_id: str | None = None
-    owner: str | None = Field(None, description="Id of the API key that created it.")
+    owner: str | None = Field(None, description="Name of the API key owner that created it.")
     rank: int
     alpha: float
     target_modules: list[str]

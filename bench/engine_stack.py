@@ -38,6 +38,15 @@ class EngineStack:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def admin_key(self) -> str:
+        """The admin key `loragate up` wrote on its first start (auth is on by default)."""
+        return (self.data_dir / "admin.key").read_text().strip()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
+    @property
     def base_model_dir(self) -> Path:
         return self.data_dir / "models" / "loragate-tiny"
 

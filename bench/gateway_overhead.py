@@ -11,6 +11,7 @@ Exit status 0 when every target is met, 1 when one is missed, 2 when the run fai
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -57,6 +58,8 @@ class Options:
     gateway_ready_path: str
     gateway_env: dict[str, str]
     json_path: Path | None
+    api_key: str | None = None
+    """Sent as Authorization: Bearer to both targets (the stub ignores it)."""
 
 
 def build_gateway_cmd(port: int, template: str | None = None) -> list[str]:
@@ -79,6 +82,19 @@ def gateway_env(stub_port: int, data_dir: Path, overrides: dict[str, str]) -> di
     }
     env.update(overrides)
     return env
+
+
+def create_api_key(data_dir: Path, overrides: dict[str, str]) -> str:
+    """A user key (no limits of its own) in the gateway's database: auth is on by default."""
+    from gateway.auth.keys import open_key_store
+    from gateway.settings import Settings
+
+    settings = Settings(data_dir=data_dir, database_url=overrides.get("LORAGATE_DATABASE_URL"))
+    store = open_key_store(settings)
+    try:
+        return store.create("bench", "user", created_by="bench")[1]
+    finally:
+        store.close()
 
 
 def child_env(settings: dict[str, str]) -> dict[str, str]:
@@ -122,6 +138,7 @@ def load(
         stream=stream,
         warmup=warmup,
         max_duration_s=opts.max_duration_s,
+        headers={"Authorization": f"Bearer {opts.api_key}"} if opts.api_key else None,
         before_measure=before_measure,
     )
     return run_fast(coro)
@@ -188,6 +205,7 @@ def measure(
 
 def run_benchmark(opts: Options, tmp: Path, servers: list[ServerProcess]) -> dict[str, Any]:
     """Starts both servers (appending them to `servers` for the caller to stop) and measures."""
+    opts = dataclasses.replace(opts, api_key=create_api_key(tmp / "data", opts.gateway_env))
     stub, stub_port = start_stub(opts, tmp)
     servers.append(stub)
     stub.wait_ready(stub_port, "/health", opts.ready_timeout_s)

@@ -32,6 +32,8 @@ from procs import log_tail
 from tests.lora_fixtures import publish_random_adapter
 
 BASE = "loragate-tiny"
+AUTH: dict[str, str] = {}
+"""Sent with every request: the stack's admin key (the engine ignores it)."""
 
 
 @dataclass
@@ -74,7 +76,7 @@ async def throughput(
             got = await complete(session, url, queue.pop(), max_tokens)
             tokens += got  # not `tokens += await ...`: that reads tokens before awaiting
 
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=AUTH) as session:
         await asyncio.gather(*(complete(session, url, m, 4) for m in models))  # warm
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
@@ -91,7 +93,7 @@ async def base_latencies(url: str, stop: asyncio.Event, concurrency: int) -> lis
             await complete(session, url, BASE, 16)
             latencies.append(time.perf_counter() - started)
 
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=AUTH) as session:
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
     return latencies
 
@@ -109,7 +111,7 @@ async def cold_loads(
     during_task = asyncio.create_task(base_latencies(url, stop, concurrency))
     await asyncio.sleep(0.2)
     started = time.perf_counter()
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=AUTH) as session:
         await asyncio.gather(*(complete(session, url, name, 16) for name in cold))
     load_s = time.perf_counter() - started
     await asyncio.sleep(0.5)
@@ -135,6 +137,7 @@ def publish(stack: EngineStack, work: Path, prefix: str, count: int) -> list[str
 
 
 async def run(args: argparse.Namespace, stack: EngineStack, work: Path) -> int:
+    AUTH.update(stack.headers)
     warm = publish(stack, work, "warm", 8)
     cold = publish(stack, work, "cold", 8)
     url, n, c, t = stack.base_url, args.requests, args.concurrency, args.max_tokens

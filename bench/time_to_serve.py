@@ -73,7 +73,7 @@ def main() -> int:
         stack = EngineStack(Path(tmp) / "data")
         try:
             stack.wait_ready()
-            client = OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+            client = OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
             data = Path(tmp) / "reviews.jsonl"
             write_jsonl(make_review_examples(300, seed=0), data)
             times = [one_job(client, data, i) for i in range(args.jobs)]

@@ -13,7 +13,13 @@ from fastapi import FastAPI
 
 from adapters.registry import AdapterRegistry
 from gateway import __version__
+from gateway.admin import routes as admin_routes
+from gateway.admin.adapters import AdapterAdmin
+from gateway.admin.keys import KeyServing
 from gateway.api import health
+from gateway.auth.cache import KeyCache
+from gateway.auth.keys import open_key_store
+from gateway.auth.middleware import AuthMiddleware
 from gateway.errors import install_error_handlers
 from gateway.finetune import routes as finetune_routes
 from gateway.finetune.files import FileServing
@@ -24,6 +30,9 @@ from gateway.observability.observer import MetricsObserver
 from gateway.openai import routes as openai_routes
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
+from gateway.protection import routes as protection_routes
+from gateway.protection.setup import build_protection
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 from gateway.upstream.pool import UpstreamPool
 from trainer.jobs.store import Store
@@ -36,36 +45,53 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     loader = AdapterLoader(pool)
     observer = MetricsObserver(settings, pool)
     job_store = Store(settings.job_database_url)
+    key_store, key_cache = open_key_store(settings), KeyCache(settings.auth.cache_s)
+    limiter = RateLimiter(settings)
+    protection = build_protection(settings, pool, loader, key_store.db, observer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await pool.start()
+        await protection.start()
         observer.start()
         try:
             yield
         finally:
             await observer.stop()
+            await protection.stop()
+            await limiter.close()
             await pool.stop()
             job_store.close()
+            key_store.close()
 
     app = FastAPI(title="loragate", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.pool = pool
     app.state.catalog = catalog
     app.state.loader = loader
-    app.state.serving = CompletionServing(settings, pool, catalog, loader)
+    app.state.serving = CompletionServing(
+        settings, pool, catalog, loader, limiter, protection.router
+    )
+    app.state.protection = protection.serving
     app.state.file_serving = FileServing(settings, job_store)
     app.state.job_serving = JobServing(settings, job_store)
+    app.state.key_serving = KeyServing(key_store, key_cache)
+    app.state.adapter_admin = AdapterAdmin(catalog, pool, loader)
     install_error_handlers(app)
     for router in finetune_routes.routers:
         app.include_router(router)
     app.include_router(openai_routes.router)
     app.include_router(health.router)
+    app.include_router(admin_routes.router)
+    app.include_router(protection_routes.admin_router)
+    app.include_router(protection_routes.status_router)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
         path_limits={"/v1/files": settings.finetune.max_file_bytes + 64 * 1024},
     )
+    auth_keys = key_store if settings.auth.enabled else None  # None: everyone is anonymous
+    app.add_middleware(AuthMiddleware, keys=auth_keys, cache=key_cache)  # inside request ids
     app.add_middleware(RequestIdMiddleware)
     observer.install(app)
     return app

@@ -78,6 +78,16 @@ def engine_unavailable(retry_after_s: int, why: str) -> APIError:
     )
 
 
+def unauthorized(message: str) -> APIError:
+    """401 for a missing or unknown API key, as OpenAI words it."""
+    return APIError(401, message, code="invalid_api_key")
+
+
+def forbidden(message: str = "This route needs an admin API key.") -> APIError:
+    """403 for a valid key whose role may not do what it asked."""
+    return APIError(403, message, type="permission_error", code="insufficient_permissions")
+
+
 def body_too_large(limit: int) -> APIError:
     return APIError(
         413, f"The request body is larger than {limit} bytes.", code="request_too_large"

@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
-# System packages the tests need and pip cannot install: Prometheus and promtool (Debian's
-# `prometheus` package), for the metrics tests that run a real Prometheus. Idempotent: does
-# nothing when both are on PATH; skips with a message when it cannot install (not root, no
-# apt-get), and those tests then skip too.
+# System packages the tests need and pip cannot install, from Debian: Prometheus and promtool
+# (`prometheus`), for the metrics tests that run a real Prometheus, and `redis-server`, for
+# the rate-limit tests that share counters through a real Redis. Idempotent: does nothing
+# when all are on PATH; says so when it cannot install (not root, no apt-get): the tests
+# that need them then skip locally and fail under CI.
 set -euo pipefail
 
-if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+missing=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-if [ "$(id -u)" != 0 ]; then
-  echo "system-deps: prometheus/promtool missing and not root: install Debian's 'prometheus'" \
-    "package to run the Prometheus tests (they are skipped)" >&2
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: missing ${missing[*]} and cannot install them (need root and apt-get):" \
+    "install Debian's packages of those names to run the tests that use them" >&2
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "system-deps: prometheus/promtool missing and no apt-get: the Prometheus tests are skipped" >&2
-  exit 0
-fi
-echo "system-deps: installing prometheus (with promtool) ..."
+echo "system-deps: installing ${missing[*]} ..."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-# The package starts a system service on some hosts; the tests run their own Prometheus.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The packages start system services on some hosts; the tests run their own servers.
 if command -v systemctl >/dev/null 2>&1; then
-  systemctl disable --now prometheus >/dev/null 2>&1 || true
+  systemctl disable --now prometheus redis-server >/dev/null 2>&1 || true
 fi
-echo "system-deps: $(prometheus --version 2>&1 | head -1)"
+for name in prometheus redis-server; do
+  echo "system-deps: $("$name" --version 2>&1 | head -1)"
+done

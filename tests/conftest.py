@@ -8,6 +8,7 @@ import pytest
 from adapters.record import AdapterRecord
 from tests.helpers import Stack, start_stack, stop_stack
 from tests.lora_fixtures import publish_random_adapter
+from tests.redis_server import running_redis
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,10 @@ def published_adapter(stack: Stack, tmp_path_factory: pytest.TempPathFactory) ->
         tmp_path_factory.mktemp("adapter-src"),
         suffix="served",
     )
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server (redis-server on 127.0.0.1) for the whole test session."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url

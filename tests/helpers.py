@@ -1,4 +1,8 @@
-"""Small helpers shared by the tests: free ports, waiting for a URL, a running stack."""
+"""Small helpers shared by the tests: free ports, waiting for a URL, a running stack.
+
+The stack runs with auth on (the default): requests send ``stack.headers`` (the admin key),
+and the official client gets ``api_key=stack.admin_key``.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,16 @@ class Stack:
     @property
     def engine_url(self) -> str:
         return f"http://127.0.0.1:{self.engine_port}"
+
+    @property
+    def admin_key(self) -> str:
+        """The admin key the first start wrote (auth is on, as by default)."""
+        return (self.data_dir / "admin.key").read_text().strip()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers that authenticate a request with the admin key."""
+        return {"Authorization": f"Bearer {self.admin_key}"}
 
     def pid_of(self, name: str) -> int:
         return int((self.data_dir / "run" / f"{name}.pid").read_text())

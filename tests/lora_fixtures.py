@@ -33,8 +33,15 @@ def make_random_adapter(base_model_dir: Path, out_dir: Path, seed: int = 0, rank
 
 
 def publish_random_adapter(
-    base_model_dir: Path, registry_dir: Path, work_dir: Path, suffix: str, seed: int = 0
+    base_model_dir: Path,
+    registry_dir: Path,
+    work_dir: Path,
+    suffix: str,
+    seed: int = 0,
+    owner: str | None = None,
 ) -> AdapterRecord:
+    """A random adapter in the registry; ``owner`` (a key's name) alone may use it, and
+    admins; None: only admins (and everyone while auth is off)."""
     from transformers import AutoTokenizer
 
     source = make_random_adapter(base_model_dir, work_dir / suffix, seed=seed)
@@ -42,6 +49,7 @@ def publish_random_adapter(
     record = AdapterRecord(
         name=adapter_name("loragate-tiny", suffix, f"ftjob-test{seed}"),
         base_model="loragate-tiny",
+        owner=owner,
         rank=16,
         alpha=32,
         target_modules=["all-linear"],

@@ -22,7 +22,8 @@ def served_token_ids(
         "temperature": 0,
         "return_token_ids": True,
     }
-    reply = httpx.post(f"{stack.base_url}/v1/chat/completions", json=body, timeout=60).json()
+    url = f"{stack.base_url}/v1/chat/completions"
+    reply = httpx.post(url, json=body, headers=stack.headers, timeout=60).json()
     ids: list[int] = reply["choices"][0]["token_ids"]
     return ids
 

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the long-lived objects the app builds at start-up."""
+"""FastAPI dependencies: the long-lived objects the app builds at start-up, and the caller
+(``CallerDep``; ``AdminDep`` refuses non-admin keys with 403)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from gateway.auth.caller import Caller, caller_of
+from gateway.errors import forbidden
 from gateway.lora.loader import AdapterLoader
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
@@ -32,7 +35,21 @@ def get_loader(request: Request) -> AdapterLoader:
     return loader
 
 
+def get_caller(request: Request) -> Caller:
+    """The caller the auth middleware recorded (anonymous when auth is off)."""
+    return caller_of(request.scope.get("state", {}))
+
+
+def require_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    """The caller, when it holds an admin key; 403 otherwise."""
+    if not caller.is_admin:
+        raise forbidden()
+    return caller
+
+
 ServingDep = Annotated[CompletionServing, Depends(get_serving)]
 CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
 PoolDep = Annotated[UpstreamPool, Depends(get_pool)]
 LoaderDep = Annotated[AdapterLoader, Depends(get_loader)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+AdminDep = Annotated[Caller, Depends(require_admin)]

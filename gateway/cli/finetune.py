@@ -1,6 +1,7 @@
 """``loragate finetune``: upload a dataset, start a LoRA fine-tune, follow it, manage jobs.
 
-A client of a running gateway (``--url``, default ``http://<host>:<port>`` from settings).
+A client of a running gateway (``--url``, default ``http://<host>:<port>`` from settings),
+with an API key (``--api-key`` / ``LORAGATE_API_KEY``, default: the admin key file).
 """
 
 from __future__ import annotations
@@ -21,14 +22,33 @@ app = typer.Typer(help="Fine-tune LoRA adapters through a running gateway.", no_
 console = Console()
 
 Url = Annotated[str | None, typer.Option(help="Gateway URL (default: from settings).")]
+Key = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="LORAGATE_API_KEY",
+        help="API key (default: the admin key file, when it exists).",
+    ),
+]
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
-def _client(url: str | None) -> httpx.Client:
+def _client(url: str | None, api_key: str | None) -> httpx.Client:
+    settings = Settings()
     if url is None:
-        settings = Settings()
         url = f"http://{settings.host}:{settings.port}"
-    return httpx.Client(base_url=url.rstrip("/").removesuffix("/v1"), timeout=600)
+    api_key = api_key or _admin_key(settings)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    base_url = url.rstrip("/").removesuffix("/v1")
+    return httpx.Client(base_url=base_url, headers=headers, timeout=600)
+
+
+def _admin_key(settings: Settings) -> str | None:
+    """The key in the admin key file the first start wrote, when this user can read it."""
+    try:
+        return settings.admin_key_path.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -70,9 +90,10 @@ def create(
     seed: Annotated[int | None, typer.Option()] = None,
     follow: Annotated[bool, typer.Option(help="Show progress until the job ends.")] = False,
     url: Url = None,
+    api_key: Key = None,
 ) -> None:
     """Upload DATA (unless it is a file id) and start a LoRA fine-tune on it."""
-    with _client(url) as client:
+    with _client(url, api_key) as client:
         hyper = {"n_epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}
         body = {
             "model": model or Settings().base_model_name,
@@ -140,9 +161,9 @@ def _summary(job: dict[str, Any]) -> None:
 
 
 @app.command("list")
-def list_jobs(limit: int = 20, url: Url = None) -> None:
+def list_jobs(limit: int = 20, url: Url = None, api_key: Key = None) -> None:
     """The latest fine-tuning jobs."""
-    with _client(url) as client:
+    with _client(url, api_key) as client:
         page = _call(client, "GET", "/v1/fine_tuning/jobs", params={"limit": limit})
     table = Table("id", "status", "model", "fine_tuned_model", "created_at")
     for job in page["data"]:
@@ -152,9 +173,9 @@ def list_jobs(limit: int = 20, url: Url = None) -> None:
 
 
 @app.command()
-def show(job_id: str, events: int = 10, url: Url = None) -> None:
+def show(job_id: str, events: int = 10, url: Url = None, api_key: Key = None) -> None:
     """A job's state, result and latest events."""
-    with _client(url) as client:
+    with _client(url, api_key) as client:
         job = _call(client, "GET", f"/v1/fine_tuning/jobs/{job_id}")
         path = f"/v1/fine_tuning/jobs/{job_id}/events"
         recent = _call(client, "GET", path, params={"limit": events})["data"]
@@ -165,15 +186,15 @@ def show(job_id: str, events: int = 10, url: Url = None) -> None:
 
 
 @app.command()
-def cancel(job_id: str, url: Url = None) -> None:
+def cancel(job_id: str, url: Url = None, api_key: Key = None) -> None:
     """Cancel a job that has not finished."""
-    with _client(url) as client:
+    with _client(url, api_key) as client:
         job = _call(client, "POST", f"/v1/fine_tuning/jobs/{job_id}/cancel")
     console.print(f"{job['id']}: {job['status']}")
 
 
 @app.command()
-def follow(job_id: str, url: Url = None) -> None:
+def follow(job_id: str, url: Url = None, api_key: Key = None) -> None:
     """Show a job's progress until it ends."""
-    with _client(url) as client:
+    with _client(url, api_key) as client:
         _follow(client, job_id)

@@ -12,7 +12,9 @@ from rich.console import Console
 
 from gateway import __version__
 from gateway.cli import data as data_cli
+from gateway.cli import degrade as degrade_cli
 from gateway.cli import finetune as finetune_cli
+from gateway.cli import keys as keys_cli
 from gateway.settings import Settings
 
 app = typer.Typer(
@@ -22,6 +24,8 @@ app = typer.Typer(
 console = Console(stderr=True)
 app.add_typer(finetune_cli.app, name="finetune")
 app.add_typer(data_cli.app, name="data")
+app.add_typer(degrade_cli.app, name="degrade")
+app.add_typer(keys_cli.app, name="keys")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data folder (LORAGATE_DATA_DIR).")]
 Port = Annotated[int | None, typer.Option(help="Gateway port (LORAGATE_PORT).")]
@@ -49,10 +53,12 @@ def _ensure_model(settings: Settings) -> None:
 @app.command()
 def up(data_dir: DataDir = None, port: Port = None, base_model: BaseModel = None) -> None:
     """Start everything: the engine, the gateway and the worker; Ctrl-C stops them all."""
+    from gateway.auth.bootstrap import ensure_admin_key
     from gateway.cli.stack import run_stack
 
     settings = _settings(data_dir=data_dir, port=port, base_model=base_model)
     _ensure_model(settings)
+    ensure_admin_key(settings)
     raise typer.Exit(asyncio.run(run_stack(settings)))
 
 
@@ -61,9 +67,11 @@ def serve(port: Port = None, workers: Annotated[int | None, typer.Option()] = No
     """Run only the gateway, in front of the configured upstreams or embedded engine port."""
     import uvicorn
 
+    from gateway.auth.bootstrap import ensure_admin_key
     from gateway.observability.multiproc import use_metrics_dir
 
     settings = _settings(port=port, workers=workers)
+    ensure_admin_key(settings)
     use_metrics_dir(settings)
     uvicorn.run(
         "gateway.app:create_app",

@@ -137,5 +137,10 @@ def _print_ready(settings: Settings, seconds: float) -> None:
         f"[bold green]ready[/] in {seconds:.1f} s: {base}  model: "
         f"[bold]{settings.base_model_name}[/]"
     )
-    console.print(f"  curl {base}/models")
+    if settings.auth.enabled:
+        console.print(
+            f'  curl -H "Authorization: Bearer $(cat {settings.admin_key_path})" {base}/models'
+        )
+    else:
+        console.print(f"  curl {base}/models")
     console.print("  press Ctrl-C to stop everything")

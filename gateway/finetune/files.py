@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 import anyio
 from fastapi import UploadFile
 
+from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.finetune.render import file_object, list_object
 from gateway.settings import Settings
@@ -37,6 +38,9 @@ def file_not_found(file_id: str, param: str | None = None) -> APIError:
 
 
 class FileServing:
+    """Uploaded datasets; each belongs to the user whose key uploaded it, and only that
+    user (and admins) see it: another user's file is answered as an unknown one."""
+
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
@@ -44,22 +48,22 @@ class FileServing:
         self._tokenizer: Any = None
         self._tokenizer_lock = threading.Lock()
 
-    async def upload(self, upload: UploadFile, purpose: str) -> dict[str, Any]:
+    async def upload(self, upload: UploadFile, purpose: str, caller: Caller) -> dict[str, Any]:
         if purpose != FINE_TUNE:
             message = f"purpose must be '{FINE_TUNE}' (the only purpose loragate stores files for)"
             raise APIError(400, message, param="purpose", code="invalid_value")
         filename = Path(upload.filename or "upload.jsonl").name
-        row = await anyio.to_thread.run_sync(self._store, upload.file, filename)
+        row = await anyio.to_thread.run_sync(self._store, upload.file, filename, caller.owner)
         return file_object(row)
 
-    def _store(self, source: BinaryIO, filename: str) -> FileRow:
+    def _store(self, source: BinaryIO, filename: str, owner: str | None) -> FileRow:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=".upload-", dir=self.files_dir)
         staging = Path(name)
         try:
             with os.fdopen(handle, "wb") as out:
                 size = self._copy(source, out)
-            return self._validate_and_keep(staging, filename, size)
+            return self._validate_and_keep(staging, filename, size, owner)
         finally:
             staging.unlink(missing_ok=True)
 
@@ -76,7 +80,9 @@ class FileServing:
             raise APIError(400, "The file is empty.", param="file", code="invalid_file")
         return size
 
-    def _validate_and_keep(self, staging: Path, filename: str, size: int) -> FileRow:
+    def _validate_and_keep(
+        self, staging: Path, filename: str, size: int, owner: str | None
+    ) -> FileRow:
         from trainer.datasets import validate_file
 
         tokenizer = self.tokenizer()
@@ -96,7 +102,7 @@ class FileServing:
         row = FileRow(
             id=file_id, filename=filename, purpose=FINE_TUNE, bytes=size, created_at=now(),
             path=str(final), status="processed", format=report.format,
-            examples=report.examples, tokens=report.tokens,
+            examples=report.examples, tokens=report.tokens, owner=owner,
         )  # fmt: skip
         return self.store.files.add(row)
 
@@ -107,21 +113,24 @@ class FileServing:
                 self._tokenizer = _load_tokenizer(self.settings.base_model_path)
             return self._tokenizer
 
-    def list(self, purpose: str | None, after: str | None, limit: int) -> dict[str, Any]:
-        page = self.store.files.page(purpose, after, limit)
+    def list(
+        self, purpose: str | None, after: str | None, limit: int, caller: Caller
+    ) -> dict[str, Any]:
+        page = self.store.files.page(purpose, after, limit, caller.owner_filter)
         return list_object(page.rows, page.has_more, file_object)
 
-    def row(self, file_id: str) -> FileRow:
+    def row(self, file_id: str, caller: Caller) -> FileRow:
+        """The file, if ``caller`` may see it; 404 otherwise."""
         row = self.store.files.get(file_id)
-        if row is None:
+        if row is None or not caller.may_see(row.owner):
             raise file_not_found(file_id)
         return row
 
-    def get(self, file_id: str) -> dict[str, Any]:
-        return file_object(self.row(file_id))
+    def get(self, file_id: str, caller: Caller) -> dict[str, Any]:
+        return file_object(self.row(file_id, caller))
 
-    def delete(self, file_id: str) -> dict[str, Any]:
-        row = self.row(file_id)
+    def delete(self, file_id: str, caller: Caller) -> dict[str, Any]:
+        row = self.row(file_id, caller)
         users = self.store.jobs.using_file(file_id)
         if users:
             message = f"The file {file_id} is used by unfinished jobs: {', '.join(users)}."

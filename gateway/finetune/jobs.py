@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.responses import StreamingResponse
 
 from adapters.record import check_suffix, is_adapter_name
+from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.finetune.files import FINE_TUNE
 from gateway.finetune.protocol import Hyperparameters, JobCreate
@@ -34,16 +35,19 @@ def job_not_found(job_id: str) -> APIError:
 
 
 class JobServing:
+    """Fine-tuning jobs; each belongs to the user whose key created it (and so does its
+    adapter): another user's job is answered as an unknown one."""
+
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
 
-    def create(self, body: JobCreate) -> dict[str, Any]:
+    def create(self, body: JobCreate, caller: Caller) -> dict[str, Any]:
         spec, problems = self._spec(body)
         problems += self._model_problems(body.model)
-        problems += self._file_problems(body.training_file, "training_file")
+        problems += self._file_problems(body.training_file, "training_file", caller)
         if body.validation_file is not None:
-            problems += self._file_problems(body.validation_file, "validation_file")
+            problems += self._file_problems(body.validation_file, "validation_file", caller)
         if body.suffix is not None and (suffix_problem := check_suffix(body.suffix)):
             problems.append(("suffix", "invalid_value", suffix_problem))
         if body.seed is not None and not 0 <= body.seed < 2**31:
@@ -55,7 +59,7 @@ class JobServing:
             id=new_id("ftjob"), status=QUEUED, model=self.settings.base_model_name or body.model,
             training_file=body.training_file, validation_file=body.validation_file,
             suffix=body.suffix, seed=seed,
-            hyperparameters=spec.model_dump(), created_at=now(), attempts=0,
+            hyperparameters=spec.model_dump(), created_at=now(), attempts=0, owner=caller.owner,
         )  # fmt: skip
         self.store.jobs.create(row)
         self.store.log.event(row.id, "Created fine-tuning job; waiting for a worker")
@@ -95,49 +99,52 @@ class JobServing:
             message = f"'{model}' is not a base model here; use '{sorted(known)[0]}'"
         return [("model", "model_not_found", message)]
 
-    def _file_problems(self, file_id: str, param: str) -> list[Problem]:
+    def _file_problems(self, file_id: str, param: str, caller: Caller) -> list[Problem]:
         row = self.store.files.get(file_id)
-        if row is None:
+        if row is None or not caller.may_see(row.owner):
             return [(param, "file_not_found", f"{param} '{file_id}' does not exist")]
         if row.purpose != FINE_TUNE or row.status != "processed":
             message = f"{param} '{file_id}' is not a processed '{FINE_TUNE}' file"
             return [(param, "invalid_file", message)]
         return []
 
-    def row(self, job_id: str) -> JobRow:
+    def row(self, job_id: str, caller: Caller) -> JobRow:
+        """The job, if ``caller`` may see it; 404 otherwise."""
         row = self.store.jobs.get(job_id)
-        if row is None:
+        if row is None or not caller.may_see(row.owner):
             raise job_not_found(job_id)
         return row
 
-    def retrieve(self, job_id: str) -> dict[str, Any]:
-        return job_object(self.row(job_id))
+    def retrieve(self, job_id: str, caller: Caller) -> dict[str, Any]:
+        return job_object(self.row(job_id, caller))
 
-    def list(self, after: str | None, limit: int) -> dict[str, Any]:
-        page = self.store.jobs.page(after, limit)
+    def list(self, after: str | None, limit: int, caller: Caller) -> dict[str, Any]:
+        page = self.store.jobs.page(after, limit, caller.owner_filter)
         return list_object(page.rows, page.has_more, job_object)
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        row = self.row(job_id)
+    def cancel(self, job_id: str, caller: Caller) -> dict[str, Any]:
+        row = self.row(job_id, caller)
         if row.status in TERMINAL or not self.store.jobs.cancel(job_id):
-            status = self.row(job_id).status
+            status = self.row(job_id, caller).status
             raise APIError(400, f"The job is already {status}.", code="invalid_state")
         self.store.log.event(job_id, "Job cancelled by request")
-        return job_object(self.row(job_id))
+        return job_object(self.row(job_id, caller))
 
-    def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        self.row(job_id)
+    def events(self, job_id: str, after: str | None, limit: int, caller: Caller) -> dict[str, Any]:
+        self.row(job_id, caller)
         page = self.store.log.events(job_id, after, limit)
         return list_object(page.rows, page.has_more, event_object)
 
-    def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        row = self.row(job_id)
+    def checkpoints(
+        self, job_id: str, after: str | None, limit: int, caller: Caller
+    ) -> dict[str, Any]:
+        row = self.row(job_id, caller)
         page = self.store.log.checkpoints(job_id, after, limit)
         name = row.fine_tuned_model or f"ft:{row.model}:{row.suffix or ''}:{row.id}"
         return list_object(page.rows, page.has_more, lambda ckpt: checkpoint_object(ckpt, name))
 
-    def stream_events(self, job_id: str) -> StreamingResponse:
-        self.row(job_id)
+    def stream_events(self, job_id: str, caller: Caller) -> StreamingResponse:
+        self.row(job_id, caller)
         return StreamingResponse(
             self._event_stream(job_id), media_type="text/event-stream", headers=SSE_HEADERS
         )

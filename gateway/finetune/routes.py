@@ -1,7 +1,8 @@
 """Thin routes of the Files and fine-tuning Jobs APIs; the logic is in ``files`` / ``jobs``.
 
 Jobs are served under OpenAI's ``/v1/fine_tuning/jobs`` and the design card's
-``/v1/fine_tunes``: the same handlers, the same objects.
+``/v1/fine_tunes``: the same handlers, the same objects. Every route acts for the caller:
+a user key sees only its own user's files and jobs, an admin key all of them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.responses import FileResponse, Response
 
+from gateway.api.deps import CallerDep
 from gateway.finetune.files import FileServing
 from gateway.finetune.jobs import JobServing
 from gateway.finetune.protocol import JobCreate
@@ -36,69 +38,83 @@ files_router = APIRouter(prefix="/v1/files", tags=["files"])
 
 @files_router.post("")
 async def upload_file(
-    files: FilesDep, file: Annotated[UploadFile, File()], purpose: Annotated[str, Form()]
+    files: FilesDep,
+    caller: CallerDep,
+    file: Annotated[UploadFile, File()],
+    purpose: Annotated[str, Form()],
 ) -> dict[str, Any]:
-    return await files.upload(file, purpose)
+    return await files.upload(file, purpose, caller)
 
 
 @files_router.get("")
 def list_files(
     files: FilesDep,
+    caller: CallerDep,
     purpose: str | None = None,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10_000,
 ) -> dict[str, Any]:
-    return files.list(purpose, after, limit)
+    return files.list(purpose, after, limit, caller)
 
 
 @files_router.get("/{file_id}")
-def get_file(files: FilesDep, file_id: str) -> dict[str, Any]:
-    return files.get(file_id)
+def get_file(files: FilesDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+    return files.get(file_id, caller)
 
 
 @files_router.delete("/{file_id}")
-def delete_file(files: FilesDep, file_id: str) -> dict[str, Any]:
-    return files.delete(file_id)
+def delete_file(files: FilesDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+    return files.delete(file_id, caller)
 
 
 @files_router.get("/{file_id}/content")
-def file_content(files: FilesDep, file_id: str) -> FileResponse:
-    row = files.row(file_id)
+def file_content(files: FilesDep, caller: CallerDep, file_id: str) -> FileResponse:
+    row = files.row(file_id, caller)
     return FileResponse(Path(row.path), filename=row.filename)
 
 
-def create_job(jobs: JobsDep, body: JobCreate) -> dict[str, Any]:
-    return jobs.create(body)
+def create_job(jobs: JobsDep, caller: CallerDep, body: JobCreate) -> dict[str, Any]:
+    return jobs.create(body, caller)
 
 
 def list_jobs(
-    jobs: JobsDep, after: After = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    jobs: JobsDep,
+    caller: CallerDep,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    return jobs.list(after, limit)
+    return jobs.list(after, limit, caller)
 
 
-def retrieve_job(jobs: JobsDep, job_id: str) -> dict[str, Any]:
-    return jobs.retrieve(job_id)
+def retrieve_job(jobs: JobsDep, caller: CallerDep, job_id: str) -> dict[str, Any]:
+    return jobs.retrieve(job_id, caller)
 
 
-def cancel_job(jobs: JobsDep, job_id: str) -> dict[str, Any]:
-    return jobs.cancel(job_id)
+def cancel_job(jobs: JobsDep, caller: CallerDep, job_id: str) -> dict[str, Any]:
+    return jobs.cancel(job_id, caller)
 
 
 def job_events(
     jobs: JobsDep,
+    caller: CallerDep,
     job_id: str,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     stream: bool = False,
 ) -> dict[str, Any] | Response:
-    return jobs.stream_events(job_id) if stream else jobs.events(job_id, after, limit)
+    if stream:
+        return jobs.stream_events(job_id, caller)
+    return jobs.events(job_id, after, limit, caller)
 
 
 def job_checkpoints(
-    jobs: JobsDep, job_id: str, after: After = None, limit: Annotated[int, Query(ge=1, le=100)] = 10
+    jobs: JobsDep,
+    caller: CallerDep,
+    job_id: str,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, Any]:
-    return jobs.checkpoints(job_id, after, limit)
+    return jobs.checkpoints(job_id, after, limit, caller)
 
 
 def _jobs_router(prefix: str, tag: str) -> APIRouter:

@@ -83,7 +83,7 @@ RATE_LIMIT_REJECTIONS = Counter(
 )
 DEGRADATION_MODE = Gauge(
     f"{PREFIX}_degradation_mode",
-    "Degradation switch: 0 normal; any other value is a degraded mode.",
+    "Degradation switch: 0 normal, 1 base-only, 2 fallback, 3 maintenance.",
     multiprocess_mode="livemax",
 )
 UPSTREAM_UP = Gauge(
@@ -94,7 +94,8 @@ UPSTREAM_UP = Gauge(
 )
 BREAKER_STATE = Gauge(
     f"{PREFIX}_upstream_breaker_state",
-    "Circuit breaker per upstream: 0 closed, 1 half-open, 2 open.",
+    "Circuit breaker per upstream (engines by URL, fallbacks as fallback-N): "
+    "0 closed, 1 half-open, 2 open.",
     ["upstream"],
     multiprocess_mode="livemax",
 )

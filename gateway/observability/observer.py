@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from fastapi import FastAPI
 from prometheus_client import multiprocess
@@ -47,15 +47,21 @@ def _closed(upstream: Upstream) -> int:
     return BREAKER_CLOSED
 
 
+def _none() -> Iterable[tuple[str, int]]:
+    return ()
+
+
 class MetricsObserver:
-    """The app's metrics. The degradation switch and the circuit breakers, when they land,
-    replace ``degradation_mode`` and ``breaker_state`` with functions that read theirs."""
+    """The app's metrics. The degradation switch and the circuit breakers
+    (:mod:`gateway.protection.setup`) replace ``degradation_mode``, ``breaker_state`` and
+    ``other_breakers`` (the fallbacks': (name, state) pairs) with functions that read theirs."""
 
     def __init__(self, settings: Settings, pool: UpstreamPool) -> None:
         self.settings = settings
         self.pool = pool
         self.degradation_mode: Callable[[], int] = _normal
         self.breaker_state: Callable[[Upstream], int] = _closed
+        self.other_breakers: Callable[[], Iterable[tuple[str, int]]] = _none
         self._task: asyncio.Task[None] | None = None
         shared = active_dir()
         labels.configure(
@@ -94,6 +100,8 @@ class MetricsObserver:
             UPSTREAM_UP.labels(upstream.url).set(1 if upstream.healthy else 0)
             BREAKER_STATE.labels(upstream.url).set(self.breaker_state(upstream))
             ADAPTERS_RESIDENT.labels(upstream.url).set(len(upstream.loaded_adapters))
+        for name, state in self.other_breakers():
+            BREAKER_STATE.labels(name).set(state)
 
     async def _sample_forever(self) -> None:
         while True:

@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.record import AdapterRecord, is_adapter_name
 from adapters.registry import AdapterNotFound, AdapterRegistry
+from gateway.auth.caller import Caller
 from gateway.errors import APIError, model_not_found
 from gateway.settings import Settings
 from gateway.upstream.pool import UpstreamPool
@@ -35,24 +36,22 @@ class ModelCatalog:
     def adapters(self) -> list[AdapterRecord]:
         return self.registry.list()
 
-    def resolve(self, model: str) -> AdapterRecord | None:
-        """The adapter ``model`` names (None for a base model); 404 when it is unknown.
+    def resolve(self, model: str, caller: Caller) -> AdapterRecord | None:
+        """The adapter ``model`` names (None for a base model); 404 when it is unknown or
+        another user's.
 
         While no base name is known at all (external upstreams, none reachable yet) base
         names are let through, so the client gets the engine's 503 rather than a wrong 404.
         """
         if is_adapter_name(model):
-            return self._adapter(model)
+            return self._adapter(model, caller)
         known = self.base_models()
         if known and model not in known:
             raise model_not_found(model)
         return None
 
-    def _adapter(self, model: str) -> AdapterRecord:
-        try:
-            record = self.registry.get(model)
-        except AdapterNotFound:
-            raise model_not_found(model) from None
+    def _adapter(self, model: str, caller: Caller) -> AdapterRecord:
+        record = self._visible_record(model, caller)
         folder = Path(record.artifact_dir)
         if not all((folder / name).is_file() for name in ADAPTER_FILES):
             raise APIError(
@@ -64,21 +63,30 @@ class ModelCatalog:
             )
         return record
 
-    def listing(self) -> dict[str, Any]:
-        data = [self._card(name, None, self._created) for name in self.base_models()]
-        data += [
-            self._card(record.name, record.base_model, record.created_unix)
-            for record in self.adapters()
-        ]
-        return {"object": "list", "data": data}
-
-    def card(self, model: str) -> dict[str, Any]:
-        if model in self.base_models():
-            return self._card(model, None, self._created)
+    def _visible_record(self, model: str, caller: Caller) -> AdapterRecord:
+        """The adapter's record; 404 when there is none or it belongs to another user."""
         try:
             record = self.registry.get(model)
         except AdapterNotFound:
             raise model_not_found(model) from None
+        if not caller.may_see(record.owner):
+            raise model_not_found(model)
+        return record
+
+    def listing(self, caller: Caller) -> dict[str, Any]:
+        """Base models, then the adapters ``caller`` may use."""
+        data = [self._card(name, None, self._created) for name in self.base_models()]
+        data += [
+            self._card(record.name, record.base_model, record.created_unix)
+            for record in self.adapters()
+            if caller.may_see(record.owner)
+        ]
+        return {"object": "list", "data": data}
+
+    def card(self, model: str, caller: Caller) -> dict[str, Any]:
+        if model in self.base_models():
+            return self._card(model, None, self._created)
+        record = self._visible_record(model, caller)
         return self._card(record.name, record.base_model, record.created_unix)
 
     def delete_adapter(self, model: str) -> AdapterRecord:

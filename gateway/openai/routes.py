@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.api.deps import CatalogDep, LoaderDep, ServingDep
+from gateway.api.deps import AdminDep, CallerDep, CatalogDep, LoaderDep, ServingDep
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 
 @router.get("/models")
-async def list_models(catalog: CatalogDep) -> dict[str, Any]:
-    return catalog.listing()
+async def list_models(catalog: CatalogDep, caller: CallerDep) -> dict[str, Any]:
+    return catalog.listing(caller)
 
 
 @router.post("/chat/completions")
@@ -28,13 +28,16 @@ async def completions(request: Request, serving: ServingDep) -> Response:
 
 
 @router.get("/models/{model:path}")
-async def retrieve_model(model: str, catalog: CatalogDep) -> dict[str, Any]:
-    return catalog.card(model)
+async def retrieve_model(model: str, catalog: CatalogDep, caller: CallerDep) -> dict[str, Any]:
+    return catalog.card(model, caller)
 
 
 @router.delete("/models/{model:path}")
-async def delete_model(model: str, catalog: CatalogDep, loader: LoaderDep) -> dict[str, Any]:
-    """Delete a fine-tuned model (adapter): unloaded from the engines, removed from disk."""
+async def delete_model(
+    model: str, catalog: CatalogDep, loader: LoaderDep, _: AdminDep
+) -> dict[str, Any]:
+    """Delete a fine-tuned model (adapter): unloaded from the engines, removed from disk.
+    Admins only."""
     record = catalog.delete_adapter(model)
     await loader.unload_everywhere(record.name)
     return {"id": record.name, "object": "model", "deleted": True}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 from dataclasses import dataclass, field
 
 import aiohttp
 
+from gateway.protection.breaker import CircuitBreaker
 from gateway.settings import Settings
 
 log = logging.getLogger("loragate.upstream")
@@ -36,6 +36,9 @@ class Upstream:
     """One OpenAI-compatible server (a vLLM replica)."""
 
     url: str
+    name: str = "engine-0"
+    """Public name (status page): ``engine-<index>``, never the URL."""
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     healthy: bool = False
     last_error: str | None = "not probed yet"
     last_change: float = field(default_factory=time.monotonic)
@@ -49,6 +52,10 @@ class Upstream:
             self.last_change = time.monotonic()
             if not healthy:  # a restarted engine has forgotten every runtime-loaded adapter
                 self.loaded_adapters.clear()
+            else:
+                self.breaker.recovered()
+        if not healthy:
+            self.breaker.trip()
         self.healthy = healthy
         self.last_error = error
 
@@ -68,8 +75,16 @@ class UpstreamPool:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.upstreams = [Upstream(url) for url in settings.upstream_urls]
-        self._cycle = itertools.cycle(self.upstreams)
+        protection = settings.protection
+        self.upstreams = [
+            Upstream(
+                url,
+                name=f"engine-{i}",
+                breaker=CircuitBreaker(protection.breaker_failures, protection.breaker_open_s),
+            )
+            for i, url in enumerate(settings.upstream_urls)
+        ]
+        self._turn = 0
         self._session: aiohttp.ClientSession | None = None
         self._probe_task: asyncio.Task[None] | None = None
 
@@ -106,32 +121,42 @@ class UpstreamPool:
     async def post(
         self, upstream: Upstream, path: str, body: bytes, headers: dict[str, str]
     ) -> aiohttp.ClientResponse:
-        """POST to an engine; once more on a fresh connection if a pooled one was dead.
+        """POST to an engine; once more on a fresh connection if a pooled one was dead."""
+        return await self.post_to(upstream.url, path, body, headers)
 
-        A kept-alive connection the engine closed while it idled fails before the engine has
+    async def post_to(
+        self, base_url: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> aiohttp.ClientResponse:
+        """POST to any upstream (engines, fallbacks), retrying a dead pooled connection.
+
+        A kept-alive connection the server closed while it idled fails before the server has
         read the request, so sending again is safe.
         """
         for _ in range(STALE_CONNECTION_RETRIES):
             try:
-                return await self.session.post(upstream.url + path, data=body, headers=headers)
+                return await self.session.post(base_url + path, data=body, headers=headers)
             except aiohttp.ServerDisconnectedError:
-                log.info("pooled connection to %s was closed; retrying", upstream.url)
-        return await self.session.post(upstream.url + path, data=body, headers=headers)
+                log.info("pooled connection to %s was closed; retrying", base_url)
+        return await self.session.post(base_url + path, data=body, headers=headers)
 
     def pick(self, adapter: str | None = None) -> Upstream | None:
-        """A healthy upstream, round-robin; None when all are down.
+        """The first of :meth:`ranked`; None when no engine may take a request."""
+        ranked = self.ranked(adapter)
+        return ranked[0] if ranked else None
 
-        For an adapter, one that has it loaded already is preferred (adapter affinity).
+    def ranked(self, adapter: str | None = None) -> list[Upstream]:
+        """The healthy upstreams whose breaker lets a request through, best first.
+
+        Round-robin; for an adapter, those that have it loaded already come first (adapter
+        affinity). The rest are where a failed request is tried next.
         """
+        count = len(self.upstreams)
+        start, self._turn = self._turn % count if count else 0, self._turn + 1
+        order = self.upstreams[start:] + self.upstreams[:start]
+        usable = [up for up in order if up.healthy and up.breaker.available]
         if adapter is not None:
-            for upstream in self.upstreams:
-                if upstream.healthy and adapter in upstream.loaded_adapters:
-                    return upstream
-        for _ in range(len(self.upstreams)):
-            upstream = next(self._cycle)
-            if upstream.healthy:
-                return upstream
-        return None
+            usable.sort(key=lambda up: adapter not in up.loaded_adapters)
+        return usable
 
     @property
     def any_healthy(self) -> bool:

@@ -23,7 +23,7 @@ PROMPTS = ["这家店很好吃", "等了一个小时，饭都凉了", "hello the
 
 @pytest.fixture(scope="module")
 def client(stack: Stack) -> OpenAI:
-    return OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+    return OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
 
 
 def greedy(client: OpenAI, model: str, prompt: str) -> str:

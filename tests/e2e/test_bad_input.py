@@ -17,7 +17,7 @@ def post(stack: Stack, body: bytes | str, path: str = "/v1/chat/completions") ->
     return httpx.post(
         stack.base_url + path,
         content=body,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **stack.headers},
         timeout=30,
     )
 
@@ -69,7 +69,7 @@ def test_body_that_is_not_an_object(stack: Stack) -> None:
 
 
 def test_unknown_model_is_404_for_the_sdk(stack: Stack) -> None:
-    client = OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+    client = OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
     with pytest.raises(NotFoundError) as caught:
         client.chat.completions.create(
             model="no-such-model", messages=[{"role": "user", "content": "hi"}]
@@ -94,7 +94,7 @@ def test_oversized_body(stack: Stack) -> None:
 
 
 def test_unknown_route_is_an_openai_404(stack: Stack) -> None:
-    assert_openai_error(httpx.get(f"{stack.base_url}/v1/nothing-here"), 404)
+    assert_openai_error(httpx.get(f"{stack.base_url}/v1/nothing-here", headers=stack.headers), 404)
 
 
 def test_still_serving_after_bad_input(stack: Stack) -> None:

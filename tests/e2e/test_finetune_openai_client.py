@@ -16,6 +16,7 @@ from openai import OpenAI
 from typer.testing import CliRunner
 
 from gateway.app import create_app
+from gateway.auth.bootstrap import ensure_admin_key
 from gateway.cli.main import app
 from gateway.settings import Settings
 from tests.helpers import free_port, wait_for
@@ -56,7 +57,10 @@ def client(data_dir: Path, tiny_model: Path) -> Iterator[OpenAI]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(f"http://127.0.0.1:{port}/health/live", timeout_s=30)
-    yield OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+    key_file = ensure_admin_key(settings)  # auth is on, as by default
+    assert key_file is not None
+    api_key = key_file.read_text().strip()
+    yield OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=api_key, max_retries=0)
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -139,23 +143,29 @@ def test_cancel_with_the_openai_client(client: OpenAI, tmp_path: Path) -> None:
         client.fine_tuning.jobs.cancel(job.id)
 
 
-def test_the_finetune_cli(client: OpenAI, worker: Worker, tmp_path: Path) -> None:
+def test_the_finetune_cli(client: OpenAI, worker: Worker, tmp_path: Path, data_dir: Path) -> None:
     url = str(client.base_url)
     path = write_reviews(tmp_path / "cli.jsonl", 24)
     args = ["finetune", "create", str(path), "--model", MODEL_NAME, "--suffix", "cli"]
-    result = runner.invoke(
-        app, [*args, "--epochs", "1", "--batch-size", "4", "--follow", "--url", url]
-    )
+    options = ["--epochs", "1", "--batch-size", "4", "--follow", "--url", url]
+    result = runner.invoke(app, [*args, *options, "--api-key", client.api_key])
     assert result.exit_code == 0, result.output
     assert "succeeded" in result.output
     assert f"ft:{MODEL_NAME}:cli:" in result.output
     assert "exact match" in result.output
     found = re.search(r"ftjob-[0-9a-f]+", result.output)
     assert found is not None
-    show = runner.invoke(app, ["finetune", "show", found.group(0), "--url", url])
+    key_env = {"LORAGATE_API_KEY": client.api_key}
+    show = runner.invoke(app, ["finetune", "show", found.group(0), "--url", url], env=key_env)
     assert show.exit_code == 0, show.output
     assert "The job has successfully completed" in show.output
-    assert runner.invoke(app, ["finetune", "list", "--url", url]).exit_code == 0
-    cancel = runner.invoke(app, ["finetune", "cancel", found.group(0), "--url", url])
+    key_file_env = {"LORAGATE_DATA_DIR": str(data_dir)}  # the admin key file is the default
+    listed = runner.invoke(app, ["finetune", "list", "--url", url], env=key_file_env)
+    assert listed.exit_code == 0, listed.output
+    assert "succeeded" in listed.output  # (the table is too narrow here for whole ids)
+    refused = runner.invoke(app, ["finetune", "list", "--url", url, "--api-key", "lg-wrong"])
+    assert refused.exit_code == 1
+    assert "error 401" in refused.output
+    cancel = runner.invoke(app, ["finetune", "cancel", found.group(0), "--url", url], env=key_env)
     assert cancel.exit_code == 1
     assert "already succeeded" in cancel.output

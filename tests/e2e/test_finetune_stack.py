@@ -42,7 +42,7 @@ def accuracy(client: OpenAI, model: str, chats: list[list[dict[str, str]]]) -> f
 
 
 def test_upload_fine_tune_and_chat_with_the_adapter(stack: Stack, tmp_path: Path) -> None:
-    client = OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+    client = OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
     assert stack.pid_of("worker") > 0
     with write_reviews(tmp_path / "reviews.jsonl", 300, seed=0).open("rb") as handle:
         file = client.files.create(file=handle, purpose="fine-tune")
@@ -78,6 +78,7 @@ def test_upload_fine_tune_and_chat_with_the_adapter(stack: Stack, tmp_path: Path
     assert result["base"]["exact_match"] <= 0.2
 
     record = AdapterRegistry(stack.data_dir / "adapters").get(name)
+    assert record.owner == "admin"  # the name of the key that created the job
     prompts = [chat[:-1] for chat in chats[:10]]
     served = [served_token_ids(stack, name, p, max_tokens=8) for p in prompts]
     expected = hf_peft_greedy(

@@ -41,7 +41,8 @@ def test_command_one_from_a_fresh_clone(tmp_path: Path) -> None:
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/health/ready", timeout_s=1200, proc=proc)
-        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
+        admin_key = (tmp_path / "data" / "admin.key").read_text().strip()  # written by up
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=admin_key)
         assert [m.id for m in client.models.list().data] == ["loragate-tiny"]
         reply = client.chat.completions.create(
             model="loragate-tiny", messages=[{"role": "user", "content": "hi"}], max_tokens=3

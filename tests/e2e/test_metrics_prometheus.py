@@ -97,7 +97,7 @@ def observed(
     }
     prometheus = start_prometheus(scrape_config(targets), work)
     try:
-        client = OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+        client = OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
         sent = send_traffic(client, published_adapter.name)
         job_id = fine_tune_while_scraped(client, prometheus, work)
         wait_until(lambda: scraped_requests(prometheus) >= sent, 60, "Prometheus saw the traffic")

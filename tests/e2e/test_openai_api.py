@@ -19,7 +19,7 @@ MESSAGES: list[ChatCompletionMessageParam] = [
 
 @pytest.fixture(scope="module")
 def client(stack: Stack) -> OpenAI:
-    return OpenAI(base_url=f"{stack.base_url}/v1", api_key="unused", max_retries=0)
+    return OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,8 @@ def test_completions(client: OpenAI, stack: Stack) -> None:
 
 def test_streaming_completions_end_with_done(stack: Stack) -> None:
     body = {"model": stack.model, "prompt": "hello", "max_tokens": 4, "stream": True}
-    with httpx.stream("POST", f"{stack.base_url}/v1/completions", json=body) as resp:
+    url = f"{stack.base_url}/v1/completions"
+    with httpx.stream("POST", url, json=body, headers=stack.headers) as resp:
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("text/event-stream")
         raw = b"".join(resp.iter_bytes())
@@ -101,7 +102,7 @@ def test_greedy_output_equals_the_engine(
 
 
 def test_every_response_has_a_request_id(stack: Stack) -> None:
-    fresh = httpx.get(f"{stack.base_url}/v1/models")
+    fresh = httpx.get(f"{stack.base_url}/v1/models", headers=stack.headers)
     assert len(fresh.headers["x-request-id"]) >= 16
     echoed = httpx.get(f"{stack.base_url}/health/live", headers={"x-request-id": "abc-123"})
     assert echoed.headers["x-request-id"] == "abc-123"

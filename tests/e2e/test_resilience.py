@@ -24,7 +24,8 @@ def chat(stack: Stack, model: str | None = None) -> httpx.Response:
         "messages": [{"role": "user", "content": "hi"}],
         "max_tokens": 2,
     }
-    return httpx.post(f"{stack.base_url}/v1/chat/completions", json=body, timeout=30)
+    url = f"{stack.base_url}/v1/chat/completions"
+    return httpx.post(url, json=body, headers=stack.headers, timeout=30)
 
 
 def test_client_disconnect_aborts_the_engine_request(stack: Stack) -> None:
@@ -34,7 +35,8 @@ def test_client_disconnect_aborts_the_engine_request(stack: Stack) -> None:
         "stream": True,
     }  # fmt: skip
     before = settled_generation_tokens(stack)
-    with httpx.stream("POST", f"{stack.base_url}/v1/completions", json=body, timeout=30) as resp:
+    url = f"{stack.base_url}/v1/completions"
+    with httpx.stream("POST", url, json=body, headers=stack.headers, timeout=30) as resp:
         next(resp.iter_bytes())
     generated = settled_generation_tokens(stack) - before
     # Closing the client connection aborts the engine's request long before 1900 tokens.

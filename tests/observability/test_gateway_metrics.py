@@ -33,6 +33,11 @@ class Served:
     url: str
     data_dir: Path
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The admin key `loragate serve` wrote on its first start (auth is on)."""
+        return {"Authorization": f"Bearer {(self.data_dir / 'admin.key').read_text().strip()}"}
+
 
 def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
@@ -101,7 +106,7 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     return sum(value for (n, got), value in samples.items() if n == name and wanted <= got)
 
 
-def send_traffic(url: str, count: int) -> tuple[int, int]:
+def send_traffic(url: str, count: int, headers: dict[str, str]) -> tuple[int, int]:
     """``count`` plain and ``count`` streamed requests, each on a new connection."""
     prompt = completion = 0
     for stream in (False, True):
@@ -109,7 +114,7 @@ def send_traffic(url: str, count: int) -> tuple[int, int]:
             body: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
             if stream:
                 body |= {"stream": True, "stream_options": {"include_usage": True}}
-            with httpx.Client(base_url=url, timeout=10) as client:
+            with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
                 reply = client.post("/v1/chat/completions", json=body)
             assert reply.status_code == 200
             last = reply.content.rsplit(b"data: {", 1)[-1] if stream else reply.content
@@ -120,10 +125,12 @@ def send_traffic(url: str, count: int) -> tuple[int, int]:
 
 
 def test_counts_are_the_sum_of_every_worker(served: Served) -> None:
-    prompt, completion = send_traffic(served.url, 30)
+    prompt, completion = send_traffic(served.url, 30, served.headers)
     for _ in range(3):
         reply = httpx.post(
-            f"{served.url}/v1/chat/completions", json={"model": "nope", "messages": []}
+            f"{served.url}/v1/chat/completions",
+            json={"model": "nope", "messages": []},
+            headers=served.headers,
         )
         assert reply.status_code in (404, 422)
     for _ in range(6):  # several scrapes: both workers answer some of them

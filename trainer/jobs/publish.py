@@ -25,8 +25,10 @@ def publish_adapter(
     max_lora_rank: int,
     chat_template_hash: str | None,
     metrics: dict[str, Any],
+    owner: str | None = None,
 ) -> AdapterRecord:
-    """Check and publish; a job resumed after publishing gets the adapter it already has."""
+    """Check and publish; a job resumed after publishing gets the adapter it already has.
+    ``owner`` (the job's) is the only user, besides admins, who may see and use it."""
     problems = check_adapter_dir(adapter_dir, max_lora_rank)
     if problems:
         raise NotPublishable("; ".join(problems))
@@ -42,6 +44,7 @@ def publish_adapter(
         name=name,
         base_model=base_model,
         job_id=job_id,
+        owner=owner,
         rank=int(config["r"]),
         alpha=float(config.get("lora_alpha", config["r"])),
         target_modules=[targets] if isinstance(targets, str) else sorted(targets),

@@ -215,6 +215,7 @@ class JobRun:
                 max_lora_rank=self.config.max_lora_rank,
                 chat_template_hash=template_hash(template) if isinstance(template, str) else None,
                 metrics=metrics,
+                owner=job.owner,
             )
         except NotPublishable as exc:
             raise JobFailure(

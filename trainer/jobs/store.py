@@ -37,8 +37,13 @@ class FileStore:
         with self.db.session() as session:
             return session.scalar(select(FileRow).where(FileRow.id == file_id))
 
-    def page(self, purpose: str | None, after: str | None, limit: int) -> Page[FileRow]:
+    def page(
+        self, purpose: str | None, after: str | None, limit: int, owner: str | None = None
+    ) -> Page[FileRow]:
+        """A page of files (of ``owner`` only, when given)."""
         where = [FileRow.purpose == purpose] if purpose else []
+        if owner is not None:
+            where.append(FileRow.owner == owner)
         with self.db.session() as session:
             return newest_first(session, FileRow, where, after, limit)
 
@@ -64,9 +69,11 @@ class JobStore:
         with self.db.session() as session:
             return session.scalar(select(JobRow).where(JobRow.id == job_id))
 
-    def page(self, after: str | None, limit: int) -> Page[JobRow]:
+    def page(self, after: str | None, limit: int, owner: str | None = None) -> Page[JobRow]:
+        """A page of jobs (of ``owner`` only, when given)."""
+        where = [JobRow.owner == owner] if owner is not None else []
         with self.db.session() as session:
-            return newest_first(session, JobRow, [], after, limit)
+            return newest_first(session, JobRow, where, after, limit)
 
     def using_file(self, file_id: str) -> list[str]:
         """Ids of unfinished jobs that read ``file_id``."""

@@ -30,6 +30,8 @@ class FileRow(Base):
     format: Mapped[str | None] = mapped_column(String(32), nullable=True)
     examples: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """Name of the API key owner that uploaded it; None: uploaded while auth was off."""
 
 
 class JobRow(Base):
@@ -55,6 +57,8 @@ class JobRow(Base):
     worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """Name of the API key owner that created it (and owns its adapter); None: auth off."""
 
 
 class EventRow(Base):

@@ -7,6 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.auth.caller import ADMIN
+from gateway.auth.keys import KeyStore, open_key_store
 from gateway.settings import Settings
 from tests.trainer.jobs.helpers import MODEL_NAME, build_tiny_model
 
@@ -28,6 +30,20 @@ def settings(tmp_path: Path, tiny_model: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+def keys(settings: Settings) -> Iterator[KeyStore]:
+    """The key store of the app's database (to make keys for its clients)."""
+    store = open_key_store(settings)
+    yield store
+    store.close()
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def client(settings: Settings, keys: KeyStore) -> Iterator[TestClient]:
+    """A client of the app holding an admin key (auth is on, as by default)."""
+    _, secret = keys.create("root", ADMIN)
+    with TestClient(create_app(settings), headers=bearer(secret)) as test_client:
         yield test_client

@@ -37,11 +37,16 @@ def add_file(store: Store, path: Path) -> FileRow:
     return store.files.add(row)
 
 
-def add_job(store: Store, training_file: str = "file-x", spec: JobSpec | None = None) -> JobRow:
+def add_job(
+    store: Store,
+    training_file: str = "file-x",
+    spec: JobSpec | None = None,
+    owner: str | None = None,
+) -> JobRow:
     row = JobRow(
         id=new_id("ftjob"), status=QUEUED, model=MODEL_NAME, training_file=training_file,
         suffix="reviews", seed=0, hyperparameters=(spec or JobSpec()).model_dump(),
-        created_at=now(), attempts=0,
+        created_at=now(), attempts=0, owner=owner,
     )  # fmt: skip
     return store.jobs.create(row)
 

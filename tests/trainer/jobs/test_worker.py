@@ -33,7 +33,7 @@ def test_a_job_trains_evaluates_and_publishes(tmp_path: Path, tiny_model: Path) 
     worker = Worker(config)
     store = worker.store
     data = add_file(store, write_reviews(tmp_path / "reviews.jsonl", 40))
-    job = add_job(store, data.id, quick_spec(epochs=2))
+    job = add_job(store, data.id, quick_spec(epochs=2), owner="team-a")
     assert worker.run_once()
     done = store.jobs.get(job.id)
     assert done is not None
@@ -43,6 +43,7 @@ def test_a_job_trains_evaluates_and_publishes(tmp_path: Path, tiny_model: Path) 
     assert done.trained_tokens
     record = AdapterRegistry(tmp_path / "adapters").get(done.fine_tuned_model)
     assert record.chat_template_hash == template_hash(DEFAULT_CHAT_TEMPLATE)
+    assert record.owner == "team-a"  # the job's owner owns its adapter
     assert check_adapter_dir(Path(record.artifact_dir), 16) == []
     assert done.result is not None
     assert done.result["test_examples"] == 4

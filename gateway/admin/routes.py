@@ -1,0 +1,63 @@
+"""Thin routes of the admin API; every one needs an admin key (403 for a user key).
+
+Keys: ``POST/GET /admin/keys``, ``GET/DELETE /admin/keys/{id}`` (delete revokes).
+Adapters: ``POST /admin/adapters/load``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from gateway.admin.adapters import AdapterAdmin
+from gateway.admin.keys import KeyServing
+from gateway.admin.protocol import AdapterLoad, AdapterLoadResult, CreatedKey, KeyCreate, KeyList
+from gateway.api.deps import AdminDep, require_admin
+from gateway.auth.keys import ApiKey
+
+
+def get_key_serving(request: Request) -> KeyServing:
+    serving: KeyServing = request.app.state.key_serving
+    return serving
+
+
+def get_adapter_admin(request: Request) -> AdapterAdmin:
+    serving: AdapterAdmin = request.app.state.adapter_admin
+    return serving
+
+
+KeysDep = Annotated[KeyServing, Depends(get_key_serving)]
+AdaptersDep = Annotated[AdapterAdmin, Depends(get_adapter_admin)]
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+
+
+@router.post("/keys")
+def create_key(keys: KeysDep, admin: AdminDep, body: KeyCreate) -> CreatedKey:
+    """A new key; the answer holds its secret, which is never shown again."""
+    return keys.create(body, admin)
+
+
+@router.get("/keys")
+def list_keys(keys: KeysDep) -> KeyList:
+    return keys.list()
+
+
+@router.get("/keys/{key_id}")
+def get_key(keys: KeysDep, key_id: str) -> ApiKey:
+    return keys.get(key_id)
+
+
+@router.delete("/keys/{key_id}")
+def revoke_key(keys: KeysDep, key_id: str) -> ApiKey:
+    """Revoke a key: refused by this worker at once, by the others within ``auth.cache_s``."""
+    return keys.revoke(key_id)
+
+
+@router.post("/adapters/load")
+async def load_adapter(
+    adapters: AdaptersDep, admin: AdminDep, body: AdapterLoad
+) -> AdapterLoadResult:
+    """Load an adapter into every healthy engine now, instead of on its first request."""
+    return await adapters.load(body, admin)

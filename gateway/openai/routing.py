@@ -1,0 +1,182 @@
+"""Where a completion request goes: the degradation mode, then the chain of upstreams.
+
+The chain is the healthy engines whose circuit breaker lets a request through (adapter
+affinity first, then round-robin), then the configured fallbacks in order. A request that
+fails at one upstream before any byte reached the client goes to the next; when none can
+take it the client gets 503 + Retry-After at once, never a hang.
+
+Modes: ``maintenance`` refuses (503 with the operator's message); ``base-only`` sends a
+request naming an adapter to the adapter's base model (header ``x-loragate-degraded``);
+``fallback`` skips the engines. A request naming an adapter can go to a fallback only when
+that fallback has a ``model`` configured (it cannot have our adapter); it is then asked for
+that model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import orjson
+from starlette.responses import Response
+
+from adapters.record import AdapterRecord
+from gateway.errors import APIError, engine_unavailable
+from gateway.lora.loader import AdapterLoader
+from gateway.openai.forwarding import JSON, Forwarder, Outgoing, UpstreamFailed
+from gateway.protection.degradation import DegradationSwitch
+from gateway.protection.fallbacks import Fallback
+from gateway.protection.modes import Mode
+from gateway.settings import Settings
+from gateway.upstream.pool import Upstream, UpstreamPool
+
+log = logging.getLogger("loragate.routing")
+
+UPSTREAM_HEADER = "x-loragate-upstream"
+DEGRADED_HEADER = "x-loragate-degraded"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A validated completion request on its way out."""
+
+    path: str
+    body: bytes
+    request_id: str
+    stream: bool
+    adapter: AdapterRecord | None
+
+
+class CompletionRouter:
+    """Applies the degradation mode and walks the chain of upstreams for each request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pool: UpstreamPool,
+        loader: AdapterLoader,
+        switch: DegradationSwitch,
+        fallbacks: list[Fallback],
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.loader = loader
+        self.switch = switch
+        self.fallbacks = fallbacks
+        self.forwarder = Forwarder(settings, pool)
+
+    def refuse_in_maintenance(self) -> None:
+        """503 with the operator's message while the switch says maintenance."""
+        setting = self.switch.setting
+        if setting.mode is Mode.MAINTENANCE:
+            message = setting.reason or "The service is down for maintenance."
+            raise APIError(
+                503,
+                message,
+                type="server_error",
+                code="maintenance",
+                headers={"Retry-After": str(self.settings.retry_after_s)},
+            )
+
+    async def route(self, request: Completion) -> Response:
+        mode = self.switch.mode
+        degraded = mode is Mode.BASE_ONLY and request.adapter is not None
+        if degraded:
+            request = _as_base_model(request)
+        adapter = request.adapter
+        engines = []
+        if mode is not Mode.FALLBACK:
+            engines = self.pool.ranked(adapter.name if adapter else None)
+        fallbacks = [f for f in self.fallbacks if f.can_serve(adapter is not None)]
+        if mode is Mode.FALLBACK and not fallbacks:
+            raise self._unavailable("fallback mode, and no fallback upstream can serve it")
+        response = await self._walk([*engines, *fallbacks], request)
+        if degraded:
+            response.headers[DEGRADED_HEADER] = Mode.BASE_ONLY.value
+        return response
+
+    async def _walk(self, chain: list[Upstream | Fallback], request: Completion) -> Response:
+        """The first answer along the chain; the last failure when every upstream failed."""
+        failure: APIError | None = None
+        for hop in chain:
+            if not hop.breaker.try_acquire():
+                continue
+            try:
+                response = await self._attempt(hop, request)
+            except UpstreamFailed as failed:
+                hop.breaker.record_failure()
+                if failed.unreachable and isinstance(hop, Upstream):
+                    hop.mark(False, "connection failed")
+                if not failed.retry:
+                    raise failed.error from None
+                failure = failed.error
+                log.info("%s failed (%s); trying the next upstream", hop.name, failed.error.code)
+                continue
+            except APIError:
+                hop.breaker.record_success()  # it answered: the request was at fault
+                raise
+            except BaseException:
+                hop.breaker.release()  # the client went away: no verdict
+                raise
+            hop.breaker.record_success()
+            response.headers[UPSTREAM_HEADER] = hop.name
+            return response
+        raise failure or self._unavailable("no engine is ready")
+
+    async def _attempt(self, hop: Upstream | Fallback, request: Completion) -> Response:
+        if isinstance(hop, Fallback):
+            return await self.forwarder.send(_to_fallback(hop, request), hop.breaker.record_failure)
+        out = Outgoing(
+            hop.url,
+            request.path,
+            request.body,
+            {"content-type": JSON, "x-request-id": request.request_id},
+            request.stream,
+        )
+        if request.adapter is None:
+            return await self.forwarder.send(out, hop.breaker.record_failure)
+        return await self._with_adapter(hop, request.adapter, out)
+
+    async def _with_adapter(
+        self, engine: Upstream, adapter: AdapterRecord, out: Outgoing
+    ) -> Response:
+        """Load the adapter if needed; once more if the engine forgot it (it restarted)."""
+        await self._load(engine, adapter)
+        try:
+            return await self.forwarder.send(out, engine.breaker.record_failure)
+        except APIError as exc:
+            if exc.code != "model_not_found":
+                raise
+        self.loader.forget(engine, adapter.name)
+        await self._load(engine, adapter)
+        return await self.forwarder.send(out, engine.breaker.record_failure)
+
+    async def _load(self, engine: Upstream, adapter: AdapterRecord) -> None:
+        try:
+            await self.loader.ensure_loaded(engine, adapter)
+        except APIError as exc:
+            if exc.code == "engine_unavailable":  # the engine did not answer: next upstream
+                raise UpstreamFailed(exc) from exc
+            raise
+
+    def _unavailable(self, why: str) -> APIError:
+        return engine_unavailable(self.settings.retry_after_s, why)
+
+
+def _as_base_model(request: Completion) -> Completion:
+    assert request.adapter is not None
+    body = with_model(request.body, request.adapter.base_model)
+    return replace(request, body=body, adapter=None)
+
+
+def _to_fallback(fallback: Fallback, request: Completion) -> Outgoing:
+    body = request.body if fallback.model is None else with_model(request.body, fallback.model)
+    headers = fallback.headers(request.request_id)
+    return Outgoing(fallback.url, request.path, body, headers, request.stream)
+
+
+def with_model(body: bytes, model: str) -> bytes:
+    """The request body (a JSON object, validated already) asking for ``model`` instead."""
+    data = orjson.loads(body)
+    data["model"] = model
+    return orjson.dumps(data)

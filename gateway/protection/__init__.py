@@ -1,0 +1,1 @@
+"""Protecting the engines: the degradation switch, circuit breakers and fallback upstreams."""

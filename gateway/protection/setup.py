@@ -1,0 +1,56 @@
+"""Builds the protection parts of one gateway worker and ties them to its metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.lora.loader import AdapterLoader
+from gateway.observability.observer import MetricsObserver
+from gateway.openai.routing import CompletionRouter
+from gateway.protection.degradation import DegradationSwitch
+from gateway.protection.fallbacks import Fallback, build_fallbacks
+from gateway.protection.serving import ProtectionServing
+from gateway.protection.switch_store import SwitchStore
+from gateway.settings import Settings
+from gateway.state.db import StateDatabase
+from gateway.upstream.pool import Upstream, UpstreamPool
+
+
+@dataclass
+class Protection:
+    """The switch (refreshed in the background), the fallbacks, and who uses them."""
+
+    switch: DegradationSwitch
+    fallbacks: list[Fallback]
+    router: CompletionRouter
+    serving: ProtectionServing
+
+    async def start(self) -> None:
+        await self.switch.start()
+
+    async def stop(self) -> None:
+        await self.switch.stop()
+
+
+def build_protection(
+    settings: Settings,
+    pool: UpstreamPool,
+    loader: AdapterLoader,
+    db: StateDatabase,
+    observer: MetricsObserver,
+) -> Protection:
+    switch = DegradationSwitch(SwitchStore(db), settings.protection.switch_refresh_s)
+    fallbacks = build_fallbacks(settings.protection)
+    observer.degradation_mode = switch.gauge
+    observer.breaker_state = _breaker_gauge
+    observer.other_breakers = lambda: [(f.name, f.breaker.gauge) for f in fallbacks]
+    return Protection(
+        switch=switch,
+        fallbacks=fallbacks,
+        router=CompletionRouter(settings, pool, loader, switch, fallbacks),
+        serving=ProtectionServing(switch, pool, fallbacks),
+    )
+
+
+def _breaker_gauge(upstream: Upstream) -> int:
+    return upstream.breaker.gauge

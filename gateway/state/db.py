@@ -1,0 +1,20 @@
+"""Connecting to the gateway's shared state: the job store's database, its own tables."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.state.tables import StateBase
+from trainer.jobs.db import connect
+
+
+class StateDatabase:
+    """An engine on the product database with the state tables in place; one session per call."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = connect(url, StateBase.metadata)
+        self.session: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
