@@ -41,7 +41,12 @@ ANONYMOUS = Caller(key_id="anonymous", owner=None, role=ADMIN)
 """The caller of every request while auth is off: trusted, unlimited per key."""
 
 
+NOBODY = Caller(key_id="nobody", owner="", role="none")
+"""The caller of a request the auth middleware recorded no caller for: allowed nothing, so
+an app wired without the middleware fails closed."""
+
+
 def caller_of(state: Mapping[str, object]) -> Caller:
-    """The caller the auth middleware recorded in a request's scope state."""
+    """The caller the auth middleware recorded in a request's scope state (else NOBODY)."""
     caller = state.get(CALLER_KEY)
-    return caller if isinstance(caller, Caller) else ANONYMOUS
+    return caller if isinstance(caller, Caller) else NOBODY

@@ -56,9 +56,10 @@ class CompletionServing:
             raise body_too_large(self.settings.max_body_bytes)
         parsed = parse_body(schema, body)
         model: str = getattr(parsed, "model", "")
-        adapter = self.catalog.resolve(model, caller_of(request.scope.get("state", {})))
+        caller = caller_of(request.scope.get("state", {}))
+        adapter = self.catalog.resolve(model, caller)
         note_model(request, model, adapter)
-        admission = await self.limiter.admit(caller_of(request.scope["state"]), model, parsed)
+        admission = await self.limiter.admit(caller, model, parsed)
         try:
             response = await self._send(request, parsed, adapter, path, body)
         except BaseException:
