@@ -1,8 +1,9 @@
 """A real Prometheus scrapes the running stack with the shipped config and rules.
 
-After traffic (base model, an adapter, streams, errors) and a fine-tune, every PromQL
-expression of every dashboard panel and alert rule evaluates through Prometheus's HTTP API,
-the core panels return data, and every metric they name is one the gateway or vLLM exports.
+After traffic (base model, an adapter, streams, errors), a fine-tune and a toggle of the
+degradation switch, every PromQL expression of every dashboard panel and alert rule
+evaluates through Prometheus's HTTP API, the core panels return data, and every metric
+they name is one the gateway or vLLM exports.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def observed(
         client = OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
         sent = send_traffic(client, published_adapter.name)
         job_id = fine_tune_while_scraped(client, prometheus, work)
+        toggle_degradation(stack, prometheus)
         wait_until(lambda: scraped_requests(prometheus) >= sent, 60, "Prometheus saw the traffic")
         yield Observed(prometheus, published_adapter.name, job_id)
     finally:
@@ -153,6 +155,24 @@ def fine_tune_while_scraped(client: OpenAI, prometheus: PrometheusServer, work: 
             break
         time.sleep(0.5)
     return job.id
+
+
+def toggle_degradation(stack: Stack, prometheus: PrometheusServer) -> None:
+    """Switch to base-only until Prometheus has scraped it, then back to normal."""
+
+    def switch(mode: str) -> None:
+        body = {"mode": mode, "reason": "metrics test"}
+        url = f"{stack.base_url}/admin/degradation"
+        reply = httpx.put(url, json=body, headers=stack.headers, timeout=30)
+        assert reply.status_code == 200, reply.text
+
+    mode = "max(loragate_degradation_mode)"
+    switch("base-only")
+    try:
+        wait_until(lambda: value_of(prometheus, mode) == 1, 30, "Prometheus saw base-only")
+    finally:
+        switch("normal")
+    wait_until(lambda: value_of(prometheus, mode) == 0, 30, "Prometheus saw normal again")
 
 
 def value_of(prometheus: PrometheusServer, expr: str) -> float:
@@ -224,7 +244,9 @@ def test_fine_tune_jobs_are_counted_with_their_loss(observed: Observed) -> None:
     assert value_of(observed.prometheus, loss) > 0
 
 
-def test_no_degradation_and_breakers_closed(observed: Observed) -> None:
+def test_the_degradation_toggle_was_seen_and_breakers_stayed_closed(observed: Observed) -> None:
+    toggled = "max_over_time(max(loragate_degradation_mode)[15m:1s])"
+    assert value_of(observed.prometheus, toggled) == 1  # base-only, for a while
     for expr in ("max(loragate_degradation_mode)", "max(loragate_upstream_breaker_state)"):
         assert value_of(observed.prometheus, expr) == 0, expr
 
