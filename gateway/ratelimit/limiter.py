@@ -29,6 +29,25 @@ from gateway.settings import Settings
 
 log = logging.getLogger("loragate.ratelimit")
 
+REDIS_TIMEOUT_S = 2.0
+"""Longest wait on Redis: past it a request is served unlimited rather than held."""
+WARN_EVERY_S = 10.0
+
+
+class StoreTrouble:
+    """Logs a failing counter store at most once every ``WARN_EVERY_S`` (not per request)."""
+
+    def __init__(self) -> None:
+        self._last = float("-inf")
+        self.skipped = 0
+
+    def note(self, what: str, exc: BaseException) -> None:
+        self.skipped += 1
+        now = time.monotonic()
+        if now - self._last >= WARN_EVERY_S:
+            self._last = now
+            log.warning("%s (%d so far): %r", what, self.skipped, exc)
+
 
 @dataclass
 class Admission:
@@ -62,7 +81,7 @@ class Admission:
                 change = used - self.reserved
                 await self.limiter.counters.adjust([(hit, change) for hit in self.token_hits])
         except Exception as exc:
-            log.warning("could not settle a request's limits: %r", exc)
+            self.limiter.trouble.note("could not settle a request's limits", exc)
 
 
 class RateLimiter:
@@ -72,7 +91,14 @@ class RateLimiter:
         config = settings.limits
         self.settings = config
         self.retry_after_s = settings.retry_after_s
-        self.redis: Redis | None = Redis.from_url(config.redis_url) if config.redis_url else None
+        self.redis: Redis | None = None
+        if config.redis_url:
+            self.redis = Redis.from_url(
+                config.redis_url,
+                socket_timeout=REDIS_TIMEOUT_S,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+            )
+        self.trouble = StoreTrouble()
         self.counters = open_counters(self.redis, config.window_s)
         slots: Slots = (
             RedisSlots(self.redis, config.max_in_flight)
@@ -98,7 +124,7 @@ class RateLimiter:
         except APIError:
             raise
         except Exception as exc:  # the counters' store is down: serve rather than refuse
-            log.warning("rate limiting skipped, its store failed: %r", exc)
+            self.trouble.note("rate limiting skipped, its store failed", exc)
         return admission
 
     async def _charge(
