@@ -10,6 +10,7 @@ the counters are the ``limits`` library's.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,6 +19,10 @@ from limits.aio.storage import MemoryStorage
 from redis.asyncio import Redis
 
 KEY_PREFIX = "loragate:rl:"
+REDIS_TIMEOUT_S = 2.0
+"""Longest wait for one Redis call (one ``asyncio.timeout`` around it: cheaper than a
+socket timeout, which costs a task per read). Past it the caller serves the request
+unlimited rather than hold it."""
 
 # KEYS: counters. ARGV[1]: window (s); then per key its amount and limit.
 # Returns per key its count and ms to the window's end, then the 1-based index of the
@@ -148,7 +153,8 @@ class RedisCounters:
         args: list[int] = [self.window_s]
         for c in charges:
             args += [c.amount, c.limit]
-        out = await self._charge(keys=keys, args=args)
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            out = await self._charge(keys=keys, args=args)
         now = time.time()
         hits = [
             Hit(c.key, int(out[2 * i]), now + max(int(out[2 * i + 1]), 0) / 1000)
@@ -163,7 +169,8 @@ class RedisCounters:
         if not kept:
             return
         keys = [KEY_PREFIX + hit.key for hit, _ in kept]
-        await self._adjust(keys=keys, args=[self.window_s, *(d for _, d in kept)])
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            await self._adjust(keys=keys, args=[self.window_s, *(d for _, d in kept)])
 
     async def reset(self) -> None:
         async for key in self.redis.scan_iter(match=KEY_PREFIX + "*"):

@@ -22,6 +22,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from gateway.observability.recorders import record_queued
+from gateway.ratelimit.counters import REDIS_TIMEOUT_S
 
 log = logging.getLogger("loragate.ratelimit")
 
@@ -78,7 +79,10 @@ class RedisSlots:
     async def try_take(self) -> str | None:
         lease = uuid.uuid4().hex
         now = time.time()
-        took = await self._acquire(keys=[SLOTS_KEY], args=[now, self.cap, now + LEASE_TTL_S, lease])
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            took = await self._acquire(
+                keys=[SLOTS_KEY], args=[now, self.cap, now + LEASE_TTL_S, lease]
+            )
         if not took:
             return None
         self.held.add(lease)
@@ -88,7 +92,8 @@ class RedisSlots:
 
     async def give_back(self, lease: str) -> None:
         self.held.discard(lease)
-        await self.redis.zrem(SLOTS_KEY, lease)
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            await self.redis.zrem(SLOTS_KEY, lease)
 
     async def _renew_forever(self) -> None:
         while self.held:
@@ -97,7 +102,8 @@ class RedisSlots:
             leases = list(self.held)
             if leases:
                 try:
-                    await self.redis.zadd(SLOTS_KEY, dict.fromkeys(leases, expiry), xx=True)
+                    async with asyncio.timeout(REDIS_TIMEOUT_S):
+                        await self.redis.zadd(SLOTS_KEY, dict.fromkeys(leases, expiry), xx=True)
                 except Exception as exc:  # the next renewal tries again
                     log.warning("could not renew in-flight leases: %r", exc)
 

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.observability.recorders import record_rate_limit_rejection
-from gateway.ratelimit.counters import Charge, Hit, open_counters
+from gateway.ratelimit.counters import REDIS_TIMEOUT_S, Charge, Hit, open_counters
 from gateway.ratelimit.gate import InFlightGate, LocalSlots, Overloaded, RedisSlots, Slots
 from gateway.ratelimit.headers import limit_headers, rate_limited, too_large
 from gateway.ratelimit.policy import Limit, ModelLimits, limits_for, reserved_tokens
@@ -29,8 +29,6 @@ from gateway.settings import Settings
 
 log = logging.getLogger("loragate.ratelimit")
 
-REDIS_TIMEOUT_S = 2.0
-"""Longest wait on Redis: past it a request is served unlimited rather than held."""
 WARN_EVERY_S = 10.0
 
 
@@ -93,11 +91,7 @@ class RateLimiter:
         self.retry_after_s = settings.retry_after_s
         self.redis: Redis | None = None
         if config.redis_url:
-            self.redis = Redis.from_url(
-                config.redis_url,
-                socket_timeout=REDIS_TIMEOUT_S,
-                socket_connect_timeout=REDIS_TIMEOUT_S,
-            )
+            self.redis = Redis.from_url(config.redis_url, socket_connect_timeout=REDIS_TIMEOUT_S)
         self.trouble = StoreTrouble()
         self.counters = open_counters(self.redis, config.window_s)
         slots: Slots = (
