@@ -24,14 +24,19 @@ REDIS_TIMEOUT_S = 2.0
 socket timeout, which costs a task per read). Past it the caller serves the request
 unlimited rather than hold it."""
 
-# KEYS: counters. ARGV[1]: window (s); then per key its amount and limit.
-# Returns per key its count and ms to the window's end, then the 1-based index of the
-# first key over its limit (0: none, and then every charge stays).
+# KEYS: counters, then the in-flight slot set when a slot is claimed. ARGV[1]: window (s);
+# ARGV[2]: slot cap (0: no claim); ARGV[3]: now; ARGV[4]: lease expiry; ARGV[5]: lease id;
+# then per counter its amount and limit. Returns per counter its count and ms to the
+# window's end, then the 1-based index of the first counter over its limit (0: none, and
+# then every charge stays), then 1 when the slot was taken.
 CHARGE = """
-local window = tonumber(ARGV[1])
+local window, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = #KEYS
+if cap > 0 then n = n - 1 end
 local out, over = {}, 0
-for i, key in ipairs(KEYS) do
-  local amount, limit = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+for i = 1, n do
+  local key = KEYS[i]
+  local amount, limit = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
   local count = redis.call('INCRBY', key, amount)
   if count == amount then redis.call('EXPIRE', key, window) end
   out[#out + 1] = count
@@ -39,17 +44,30 @@ for i, key in ipairs(KEYS) do
   if over == 0 and count > limit then over = i end
 end
 if over > 0 then
-  for i, key in ipairs(KEYS) do redis.call('DECRBY', key, tonumber(ARGV[2 * i])) end
+  for i = 1, n do redis.call('DECRBY', KEYS[i], tonumber(ARGV[4 + 2 * i])) end
+end
+local slot = 0
+if over == 0 and cap > 0 then
+  local slots = KEYS[#KEYS]
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', ARGV[3])
+  if redis.call('ZCARD', slots) < cap then
+    redis.call('ZADD', slots, ARGV[4], ARGV[5])
+    slot = 1
+  end
 end
 out[#out + 1] = over
+out[#out + 1] = slot
 return out
 """
 
-# KEYS: counters. ARGV[1]: window (s); then per key a signed amount. A give-back (< 0)
-# only touches a window that still exists.
-ADJUST = """
-for i, key in ipairs(KEYS) do
-  local delta = tonumber(ARGV[i + 1])
+# KEYS[1]: the in-flight slot set; KEYS[2..]: counters. ARGV[1]: window (s); ARGV[2]: how
+# many leases to give back; then the leases; then per counter a signed amount. A give-back
+# (< 0) only touches a window that still exists.
+SETTLE = """
+local leases = tonumber(ARGV[2])
+for i = 1, leases do redis.call('ZREM', KEYS[1], ARGV[2 + i]) end
+for i = 2, #KEYS do
+  local key, delta = KEYS[i], tonumber(ARGV[1 + leases + i])
   if delta < 0 then
     if redis.call('EXISTS', key) == 1 then redis.call('INCRBY', key, delta) end
   elseif delta > 0 then
@@ -58,6 +76,16 @@ for i, key in ipairs(KEYS) do
 end
 return 1
 """
+
+
+@dataclass(frozen=True, slots=True)
+class SlotClaim:
+    """A try for an in-flight slot, made in the same Redis call as a request's charges."""
+
+    key: str
+    cap: int
+    lease: str
+    expires_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +111,20 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Charged:
-    """What :meth:`WindowCounters.charge` found: the hits, and which charge (if any) was over."""
+    """What :meth:`WindowCounters.charge` found: the hits, which charge (if any) was over,
+    and whether the claimed slot was taken."""
 
     hits: list[Hit]
     over: int | None
+    slot_taken: bool = False
 
 
 class WindowCounters(Protocol):
     window_s: int
 
-    async def charge(self, charges: list[Charge]) -> Charged:
-        """Add every charge, or (when one goes over its limit) none."""
+    async def charge(self, charges: list[Charge], claim: SlotClaim | None = None) -> Charged:
+        """Add every charge, or (when one goes over its limit) none; then, if all fit and
+        the store can, take the claimed slot in the same step."""
 
     async def adjust(self, changes: list[tuple[Hit, int]]) -> None:
         """Add (or, while the hit's window lasts, take back) amounts on counters hit before."""
@@ -108,13 +139,14 @@ def open_counters(redis: Redis | None, window_s: int) -> WindowCounters:
 
 
 class MemoryCounters:
-    """One process's counters (the ``limits`` library's memory storage)."""
+    """One process's counters (the ``limits`` library's memory storage); slots are not
+    kept here (``claim`` is never taken)."""
 
     def __init__(self, window_s: int) -> None:
         self.window_s = window_s
         self.storage = MemoryStorage()
 
-    async def charge(self, charges: list[Charge]) -> Charged:
+    async def charge(self, charges: list[Charge], claim: SlotClaim | None = None) -> Charged:
         hits: list[Hit] = []
         over = None
         for index, charge in enumerate(charges):
@@ -146,11 +178,14 @@ class RedisCounters:
         self.window_s = window_s
         self.redis = redis
         self._charge = redis.register_script(CHARGE)
-        self._adjust = redis.register_script(ADJUST)
+        self._settle = redis.register_script(SETTLE)
 
-    async def charge(self, charges: list[Charge]) -> Charged:
+    async def charge(self, charges: list[Charge], claim: SlotClaim | None = None) -> Charged:
         keys = [KEY_PREFIX + c.key for c in charges]
-        args: list[int] = [self.window_s]
+        args: list[str | int | float] = [self.window_s, 0, 0, 0, ""]
+        if claim is not None:
+            keys.append(claim.key)
+            args = [self.window_s, claim.cap, time.time(), claim.expires_at, claim.lease]
         for c in charges:
             args += [c.amount, c.limit]
         async with asyncio.timeout(REDIS_TIMEOUT_S):
@@ -160,17 +195,28 @@ class RedisCounters:
             Hit(c.key, int(out[2 * i]), now + max(int(out[2 * i + 1]), 0) / 1000)
             for i, c in enumerate(charges)
         ]
-        over = int(out[-1])
-        return Charged(hits, over - 1 if over else None)
+        over = int(out[-2])
+        return Charged(hits, over - 1 if over else None, slot_taken=bool(int(out[-1])))
 
     async def adjust(self, changes: list[tuple[Hit, int]]) -> None:
+        await self.settle_many("", [], changes)
+
+    async def settle_many(
+        self, slots_key: str, leases: list[str], changes: list[tuple[Hit, int]]
+    ) -> None:
+        """Give slots back and adjust counters (summed per counter), in one call."""
         now = time.time()
-        kept = [(hit, d) for hit, d in changes if d > 0 or (d < 0 and now < hit.resets_at)]
-        if not kept:
+        deltas: dict[str, int] = {}
+        for hit, delta in changes:
+            if delta > 0 or (delta < 0 and now < hit.resets_at):
+                deltas[hit.key] = deltas.get(hit.key, 0) + delta
+        deltas = {key: delta for key, delta in deltas.items() if delta}
+        if not leases and not deltas:
             return
-        keys = [KEY_PREFIX + hit.key for hit, _ in kept]
+        keys = [slots_key or KEY_PREFIX + "none", *(KEY_PREFIX + key for key in deltas)]
+        args: list[str | int] = [self.window_s, len(leases), *leases, *deltas.values()]
         async with asyncio.timeout(REDIS_TIMEOUT_S):
-            await self._adjust(keys=keys, args=[self.window_s, *(d for _, d in kept)])
+            await self._settle(keys=keys, args=args)
 
     async def reset(self) -> None:
         async for key in self.redis.scan_iter(match=KEY_PREFIX + "*"):

@@ -22,7 +22,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from gateway.observability.recorders import record_queued
-from gateway.ratelimit.counters import REDIS_TIMEOUT_S
+from gateway.ratelimit.counters import REDIS_TIMEOUT_S, SlotClaim
 
 log = logging.getLogger("loragate.ratelimit")
 
@@ -76,19 +76,29 @@ class RedisSlots:
         self._acquire = redis.register_script(ACQUIRE)
         self._renewer: asyncio.Task[None] | None = None
 
-    async def try_take(self) -> str | None:
-        lease = uuid.uuid4().hex
-        now = time.time()
-        async with asyncio.timeout(REDIS_TIMEOUT_S):
-            took = await self._acquire(
-                keys=[SLOTS_KEY], args=[now, self.cap, now + LEASE_TTL_S, lease]
-            )
-        if not took:
-            return None
+    def claim(self) -> SlotClaim:
+        """A try for a slot that another Redis call (the request's charge) makes."""
+        return SlotClaim(SLOTS_KEY, self.cap, uuid.uuid4().hex, time.time() + LEASE_TTL_S)
+
+    def adopt(self, lease: str) -> None:
+        """Hold (and keep renewing) a lease taken elsewhere."""
         self.held.add(lease)
         if self._renewer is None or self._renewer.done():
             self._renewer = asyncio.create_task(self._renew_forever(), name="slot-renewer")
-        return lease
+
+    def forget(self, lease: str) -> None:
+        """Stop renewing a lease given back elsewhere."""
+        self.held.discard(lease)
+
+    async def try_take(self) -> str | None:
+        claim = self.claim()
+        args: list[str | int | float] = [time.time(), self.cap, claim.expires_at, claim.lease]
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            took = await self._acquire(keys=[SLOTS_KEY], args=args)
+        if not took:
+            return None
+        self.adopt(claim.lease)
+        return claim.lease
 
     async def give_back(self, lease: str) -> None:
         self.held.discard(lease)
@@ -162,5 +172,9 @@ class InFlightGate:
 
     async def leave(self, lease: str) -> None:
         await self.slots.give_back(lease)
+        self.wake()
+
+    def wake(self) -> None:
+        """A slot was given back: the requests waiting here try again at once."""
         freed, self._freed = self._freed, asyncio.Event()
         freed.set()

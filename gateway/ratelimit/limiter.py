@@ -21,10 +21,24 @@ from redis.asyncio import Redis
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.observability.recorders import record_rate_limit_rejection
-from gateway.ratelimit.counters import REDIS_TIMEOUT_S, Charge, Hit, open_counters
-from gateway.ratelimit.gate import InFlightGate, LocalSlots, Overloaded, RedisSlots, Slots
+from gateway.ratelimit.counters import (
+    REDIS_TIMEOUT_S,
+    Charge,
+    Hit,
+    RedisCounters,
+    open_counters,
+)
+from gateway.ratelimit.gate import (
+    SLOTS_KEY,
+    InFlightGate,
+    LocalSlots,
+    Overloaded,
+    RedisSlots,
+    Slots,
+)
 from gateway.ratelimit.headers import limit_headers, rate_limited, too_large
 from gateway.ratelimit.policy import Limit, ModelLimits, limits_for, reserved_tokens
+from gateway.ratelimit.settler import BatchedSettler
 from gateway.settings import Settings
 
 log = logging.getLogger("loragate.ratelimit")
@@ -62,24 +76,18 @@ class Admission:
     def release(self, used_tokens: int | None, failed: bool = False) -> None:
         """Settle tokens (the real count; none for a failure) and free the slot.
 
-        Runs in a task of its own, so a cancelled response still gives its slot back.
-        ``used_tokens`` None on success (a stream without usage) keeps the reservation.
+        Never waits: the work is batched (Redis) or runs in a task of its own (memory), so
+        a cancelled response still gives its slot back. ``used_tokens`` None on success (a
+        stream without usage) keeps the reservation.
         """
         if self._released:
             return
         self._released = True
         used = 0 if failed else used_tokens
-        self.limiter.schedule(self._settle(used))
-
-    async def _settle(self, used: int | None) -> None:
-        try:
-            if self.lease is not None:
-                await self.limiter.gate.leave(self.lease)
-            if used is not None and used != self.reserved and self.token_hits:
-                change = used - self.reserved
-                await self.limiter.counters.adjust([(hit, change) for hit in self.token_hits])
-        except Exception as exc:
-            self.limiter.trouble.note("could not settle a request's limits", exc)
+        changes: list[tuple[Hit, int]] = []
+        if used is not None and used != self.reserved:
+            changes = [(hit, used - self.reserved) for hit in self.token_hits]
+        self.limiter.finish(self.lease, changes)
 
 
 class RateLimiter:
@@ -100,6 +108,11 @@ class RateLimiter:
             else LocalSlots(config.max_in_flight)
         )
         self.gate = InFlightGate(slots, config.max_queued, config.queue_timeout_s)
+        self.settler: BatchedSettler | None = None
+        if isinstance(self.counters, RedisCounters):
+            self.settler = BatchedSettler(
+                self.counters, SLOTS_KEY, self.gate.wake, self.trouble.note
+            )
         self.model_limits = ModelLimits(config.models)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -110,7 +123,8 @@ class RateLimiter:
         try:
             if requests or tokens:
                 await self._charge(requests, tokens, parsed, admission)
-            admission.lease = await self.gate.enter()
+            if admission.lease is None:
+                admission.lease = await self.gate.enter()
         except Overloaded as exc:
             self._give_back(admission)
             record_rate_limit_rejection("concurrency")
@@ -131,8 +145,11 @@ class RateLimiter:
                     raise too_large(limit, admission.reserved)
         limits = requests + tokens
         amounts = [1] * len(requests) + [admission.reserved] * len(tokens)
+        slots = self.gate.slots
+        claim = slots.claim() if isinstance(slots, RedisSlots) else None
         charged = await self.counters.charge(
-            [Charge(lim.key, n, lim.amount) for lim, n in zip(limits, amounts, strict=True)]
+            [Charge(lim.key, n, lim.amount) for lim, n in zip(limits, amounts, strict=True)],
+            claim,
         )
         now = time.time()
         for limit, hit in zip(limits, charged.hits, strict=True):
@@ -145,6 +162,10 @@ class RateLimiter:
             raise rate_limited(limit, hit, amount, now, admission.headers)
         admission.request_hits = charged.hits[: len(requests)]
         admission.token_hits = charged.hits[len(requests) :]
+        if claim is not None and charged.slot_taken:  # the slot came with the charge
+            assert isinstance(slots, RedisSlots)
+            slots.adopt(claim.lease)
+            admission.lease = claim.lease
 
     def _give_back(self, admission: Admission) -> None:
         """A request refused after it was counted (no slot) gives back what it counted."""
@@ -152,6 +173,25 @@ class RateLimiter:
         changes += [(hit, -admission.reserved) for hit in admission.token_hits]
         if changes:
             self.schedule(self.counters.adjust(changes))
+
+    def finish(self, lease: str | None, changes: list[tuple[Hit, int]]) -> None:
+        """Give a request's slot back and settle its tokens, without waiting."""
+        slots = self.gate.slots
+        if self.settler is not None and isinstance(slots, RedisSlots):
+            if lease is not None:
+                slots.forget(lease)
+            self.settler.add(lease, changes)
+        elif lease is not None or changes:
+            self.schedule(self._finish_here(lease, changes))
+
+    async def _finish_here(self, lease: str | None, changes: list[tuple[Hit, int]]) -> None:
+        try:
+            if lease is not None:
+                await self.gate.leave(lease)
+            if changes:
+                await self.counters.adjust(changes)
+        except Exception as exc:
+            self.trouble.note("could not settle a request's limits", exc)
 
     def schedule(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -170,6 +210,8 @@ class RateLimiter:
     async def close(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.settler is not None:
+            await self.settler.close()
         if isinstance(self.gate.slots, RedisSlots):
             await self.gate.slots.close()
         if self.redis is not None:
