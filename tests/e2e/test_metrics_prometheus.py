@@ -135,21 +135,22 @@ def send_traffic(client: OpenAI, adapter: str) -> int:
 
 
 def fine_tune_while_scraped(client: OpenAI, prometheus: PrometheusServer, work: Path) -> str:
-    """Start a small job; once Prometheus has its training loss, cancel it (saves time)."""
+    """Start a job; once Prometheus has scraped its training loss a few times (so the loss
+    panel has points at any step), cancel it (saves time)."""
     with write_reviews(work / "reviews.jsonl", 120, seed=5).open("rb") as handle:
         file = client.files.create(file=handle, purpose="fine-tune")
     job = client.fine_tuning.jobs.create(
         model="loragate-tiny",
         training_file=file.id,
         suffix="metrics",
-        hyperparameters={"n_epochs": 3},
+        hyperparameters={"n_epochs": 30},  # long enough to be scraped; cancelled below
     )
+    scraped = f'count_over_time(loragate_finetune_job_train_loss{{job_id="{job.id}"}}[5m])'
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if client.fine_tuning.jobs.retrieve(job.id).status in TERMINAL:
             break
-        if prometheus.query(f'loragate_finetune_job_train_loss{{job_id="{job.id}"}}'):
-            time.sleep(3)  # a few more points of the loss curve
+        if value_of(prometheus, scraped) >= 5:  # five points of the loss curve
             with contextlib.suppress(BadRequestError):  # it may have finished meanwhile
                 client.fine_tuning.jobs.cancel(job.id)
             break
