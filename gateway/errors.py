@@ -68,13 +68,22 @@ def model_not_found(model: str) -> APIError:
     )
 
 
-def engine_unavailable(retry_after_s: int, why: str) -> APIError:
+def service_unavailable(message: str, code: str, retry_after_s: int) -> APIError:
+    """503 with ``Retry-After``: the model service cannot take the request now."""
     return APIError(
         503,
-        f"The model service is unavailable ({why}); retry after {retry_after_s} s.",
+        message,
         type="server_error",
-        code="engine_unavailable",
+        code=code,
         headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def engine_unavailable(retry_after_s: int, why: str) -> APIError:
+    return service_unavailable(
+        f"The model service is unavailable ({why}); retry after {retry_after_s} s.",
+        "engine_unavailable",
+        retry_after_s,
     )
 
 

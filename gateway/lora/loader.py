@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 
 from adapters.record import AdapterRecord
-from gateway.errors import APIError
+from gateway.errors import APIError, service_unavailable
 from gateway.observability.recorders import record_adapter_load
 from gateway.upstream.pool import Upstream, UpstreamPool
 
@@ -79,12 +79,10 @@ class AdapterLoader:
             ) as resp:
                 status, payload = resp.status, await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise APIError(
-                503,
+            raise service_unavailable(
                 f"The model service did not answer while loading {record.name}.",
-                type="server_error",
-                code="engine_unavailable",
-                headers={"Retry-After": str(self.pool.settings.retry_after_s)},
+                "engine_unavailable",
+                self.pool.settings.retry_after_s,
             ) from exc
         if status == 200 or (status == 400 and ALREADY_LOADED in payload.decode(errors="ignore")):
             return

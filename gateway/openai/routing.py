@@ -21,7 +21,7 @@ import orjson
 from starlette.responses import Response
 
 from adapters.record import AdapterRecord
-from gateway.errors import APIError, engine_unavailable
+from gateway.errors import APIError, engine_unavailable, service_unavailable
 from gateway.lora.loader import AdapterLoader
 from gateway.openai.forwarding import JSON, Forwarder, Outgoing, UpstreamFailed
 from gateway.protection.degradation import DegradationSwitch
@@ -70,13 +70,7 @@ class CompletionRouter:
         setting = self.switch.setting
         if setting.mode is Mode.MAINTENANCE:
             message = setting.reason or "The service is down for maintenance."
-            raise APIError(
-                503,
-                message,
-                type="server_error",
-                code="maintenance",
-                headers={"Retry-After": str(self.settings.retry_after_s)},
-            )
+            raise service_unavailable(message, "maintenance", self.settings.retry_after_s)
 
     async def route(self, request: Completion) -> Response:
         mode = self.switch.mode

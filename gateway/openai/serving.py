@@ -19,7 +19,7 @@ from gateway.openai.catalog import ModelCatalog
 from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
 from gateway.openai.routing import Completion, CompletionRouter
 from gateway.ratelimit.limiter import RateLimiter
-from gateway.ratelimit.settle import settle_when_done
+from gateway.ratelimit.response import settle_when_done
 from gateway.settings import Settings
 from gateway.upstream.pool import UpstreamPool
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from gateway.auth.caller import Caller
-from gateway.errors import APIError
+from gateway.errors import APIError, service_unavailable
 from gateway.observability.recorders import record_rate_limit_rejection
 from gateway.ratelimit.counters import (
     REDIS_TIMEOUT_S,
@@ -199,12 +199,10 @@ class RateLimiter:
         task.add_done_callback(self._tasks.discard)
 
     def _overloaded(self, why: str) -> APIError:
-        return APIError(
-            503,
+        return service_unavailable(
             f"The model service is at capacity ({why}); retry after {self.retry_after_s} s.",
-            type="server_error",
-            code="engine_overloaded",
-            headers={"Retry-After": str(self.retry_after_s)},
+            "engine_overloaded",
+            self.retry_after_s,
         )
 
     async def close(self) -> None:

@@ -118,12 +118,6 @@ class UpstreamPool:
         if self._session is not None:
             await self._session.close()
 
-    async def post(
-        self, upstream: Upstream, path: str, body: bytes, headers: dict[str, str]
-    ) -> aiohttp.ClientResponse:
-        """POST to an engine; once more on a fresh connection if a pooled one was dead."""
-        return await self.post_to(upstream.url, path, body, headers)
-
     async def post_to(
         self, base_url: str, path: str, body: bytes, headers: dict[str, str]
     ) -> aiohttp.ClientResponse:
@@ -138,11 +132,6 @@ class UpstreamPool:
             except aiohttp.ServerDisconnectedError:
                 log.info("pooled connection to %s was closed; retrying", base_url)
         return await self.session.post(base_url + path, data=body, headers=headers)
-
-    def pick(self, adapter: str | None = None) -> Upstream | None:
-        """The first of :meth:`ranked`; None when no engine may take a request."""
-        ranked = self.ranked(adapter)
-        return ranked[0] if ranked else None
 
     def ranked(self, adapter: str | None = None) -> list[Upstream]:
         """The healthy upstreams whose breaker lets a request through, best first.
