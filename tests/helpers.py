@@ -100,10 +100,25 @@ def start_stack(data_dir: Path, log_path: Path, **env: str) -> Stack:
     stack = Stack(proc, data_dir, port, engine_port)
     try:
         wait_for(f"{stack.base_url}/health/ready", timeout_s=600, proc=proc)
+        every_worker_ready(stack)
     except Exception:
         stop_stack(stack)
         raise
     return stack
+
+
+def every_worker_ready(stack: Stack, in_a_row: int = 10, timeout_s: float = 60) -> None:
+    """Ready on many new connections in a row: with several gateway workers, one that says
+    ready does not mean the others have seen the engine yet."""
+    deadline = time.monotonic() + timeout_s
+    streak = 0
+    while streak < in_a_row:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{stack.base_url} not ready on {in_a_row} connections in a row")
+        ok = httpx.get(f"{stack.base_url}/health/ready", timeout=5).status_code == 200
+        streak = streak + 1 if ok else 0
+        if not ok:
+            time.sleep(0.1)
 
 
 def stop_stack(stack: Stack) -> None:

@@ -29,6 +29,7 @@ STALE_CONNECTION_RETRIES = 3
 # in a row. A refused connection (nothing listening) takes it out at once.
 SLOW_PROBES_BEFORE_DOWN = 3
 PROBE_TIMEOUT_S = 2.0
+DOWN_PROBE_S = 0.25
 
 
 @dataclass
@@ -159,7 +160,12 @@ class UpstreamPool:
 
     async def _probe_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.health_interval_s)
+            # While an engine is down, look again sooner: a worker that started before its
+            # engine (or saw it restart) takes traffic again within DOWN_PROBE_S of its return.
+            interval = self.settings.health_interval_s
+            if not all(upstream.healthy for upstream in self.upstreams):
+                interval = min(interval, DOWN_PROBE_S)
+            await asyncio.sleep(interval)
             await self.probe_all()
 
     async def probe_all(self) -> None:
