@@ -17,6 +17,7 @@ from gateway.admin import routes as admin_routes
 from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
 from gateway.api import health
+from gateway.api.openapi import install_openapi
 from gateway.auth.cache import KeyCache
 from gateway.auth.keys import open_key_store
 from gateway.auth.middleware import AuthMiddleware
@@ -94,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuthMiddleware, keys=auth_keys, cache=key_cache)  # inside request ids
     app.add_middleware(RequestIdMiddleware)
     observer.install(app)
+    install_openapi(app)
     return app

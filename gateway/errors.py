@@ -6,6 +6,7 @@ so clients (the official SDKs included) always get the same shape and a meaningf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 
 class APIError(Exception):
@@ -103,12 +105,36 @@ def body_too_large(limit: int) -> APIError:
     )
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
-    first = exc.errors()[0] if exc.errors() else {}
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    param = ".".join(loc) or None
-    msg = first.get("msg", "Invalid request.")
-    return (f"{param}: {msg}" if param else msg), param
+# Where FastAPI says a value came from; OpenAI's ``param`` names only the field itself.
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def validation_error(errors: Sequence[Any]) -> APIError:
+    """400 ``invalid_request_error`` for a body or query of the wrong shape, as OpenAI and
+    vLLM answer (not FastAPI's 422), with ``param`` naming the first field at fault."""
+    first = errors[0] if errors else {}
+    loc = list(first.get("loc", ()))
+    if loc and loc[0] in _SOURCES:
+        loc = loc[1:]
+    param = ".".join(str(part) for part in loc) or None
+    msg = str(first.get("msg", "Invalid request."))
+    message = f"{param}: {msg}" if param else msg
+    return APIError(400, message, param=param, code="invalid_value")
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route that matched the path, so ``GET`` and ``POST`` on one path would read ``POST``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods.update(route_methods)
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -120,14 +146,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        message, param = _validation_message(exc)
-        return error_response(APIError(422, message, param=param, code="invalid_value"))
+        return error_response(validation_error(exc.errors()))
 
-    async def on_http(_: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code = "not_found" if exc.status_code == 404 else None
+        code = _HTTP_CODES.get(exc.status_code)
         kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
-        return error_response(APIError(exc.status_code, str(exc.detail), type=kind, code=code))
+        headers = dict(exc.headers or {})  # they matter: 405 carries Allow
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        error = APIError(exc.status_code, str(exc.detail), type=kind, code=code, headers=headers)
+        return error_response(error)
 
     async def on_unexpected(_: Request, exc: Exception) -> Response:
         # Logged by the server; the client gets a clean body, never a traceback.

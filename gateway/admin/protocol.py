@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.fields import NAME_MAX_CHARS, ModelName, RateLimit
 from gateway.auth.caller import USER
 from gateway.auth.keys import ApiKey
 
@@ -13,10 +14,13 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="The user it belongs to: 1-64 letters, digits, . _ -.")
-    role: str = Field(USER, description="admin or user.")
-    rpm: int | None = Field(None, description="Requests per minute; unset: the default.")
-    tpm: int | None = Field(None, description="Tokens per minute; unset: the default.")
+    name: str = Field(
+        max_length=NAME_MAX_CHARS,
+        description="The user it belongs to: 1-64 letters, digits, . _ -.",
+    )
+    role: str = Field(USER, max_length=16, description="admin or user.")
+    rpm: RateLimit | None = Field(None, description="Requests per minute; unset: the default.")
+    tpm: RateLimit | None = Field(None, description="Tokens per minute; unset: the default.")
 
 
 class CreatedKey(ApiKey):
@@ -35,7 +39,7 @@ class AdapterLoad(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(min_length=1, description="The adapter's name, ft:...")
+    model: ModelName = Field(description="The adapter's name, ft:...")
 
 
 class AdapterLoadResult(BaseModel):

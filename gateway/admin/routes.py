@@ -14,6 +14,7 @@ from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
 from gateway.admin.protocol import AdapterLoad, AdapterLoadResult, CreatedKey, KeyCreate, KeyList
 from gateway.api.deps import AdminDep, require_admin
+from gateway.api.fields import ObjectId
 from gateway.auth.keys import ApiKey
 
 
@@ -45,12 +46,12 @@ def list_keys(keys: KeysDep) -> KeyList:
 
 
 @router.get("/keys/{key_id}")
-def get_key(keys: KeysDep, key_id: str) -> ApiKey:
+def get_key(keys: KeysDep, key_id: ObjectId) -> ApiKey:
     return keys.get(key_id)
 
 
 @router.delete("/keys/{key_id}")
-def revoke_key(keys: KeysDep, key_id: str) -> ApiKey:
+def revoke_key(keys: KeysDep, key_id: ObjectId) -> ApiKey:
     """Revoke a key: refused by this worker at once, by the others within ``auth.cache_s``."""
     return keys.revoke(key_id)
 

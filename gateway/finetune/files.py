@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 import anyio
 from fastapi import UploadFile
 
+from gateway.api.fields import bad_filename
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.finetune.render import file_object, list_object
@@ -53,6 +54,8 @@ class FileServing:
             message = f"purpose must be '{FINE_TUNE}' (the only purpose loragate stores files for)"
             raise APIError(400, message, param="purpose", code="invalid_value")
         filename = Path(upload.filename or "upload.jsonl").name
+        if problem := bad_filename(filename):
+            raise APIError(400, f"file: {problem}", param="file", code="invalid_value")
         row = await anyio.to_thread.run_sync(self._store, upload.file, filename, caller.owner)
         return file_object(row)
 

@@ -2,8 +2,8 @@
 
 One body serves ``POST /v1/fine_tuning/jobs`` (OpenAI's current shape, ``method`` included,
 so the official SDK works) and ``POST /v1/fine_tunes`` (the design card's, with ``lora``).
-Types are checked here (422 when wrong); values are checked when the job is created (400,
-listing every problem), so a bad number never queues a job.
+Types and sizes are checked here (400 naming the field); values are checked when the job
+is created (400, listing every problem), so a bad number never queues a job.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.api.fields import LIMIT_MAX, NAME_MAX_CHARS, NO_CONTROL, ModelName
 
 Auto = Literal["auto"]
 
@@ -57,11 +59,11 @@ class JobCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(min_length=1)
-    training_file: str = Field(min_length=1)
-    validation_file: str | None = None
-    suffix: str | None = None
-    seed: int | None = None
+    model: ModelName
+    training_file: str = Field(min_length=1, max_length=NAME_MAX_CHARS, pattern=NO_CONTROL)
+    validation_file: str | None = Field(None, max_length=NAME_MAX_CHARS, pattern=NO_CONTROL)
+    suffix: str | None = Field(None, max_length=NAME_MAX_CHARS, pattern=NO_CONTROL)
+    seed: int | None = Field(None, ge=0, le=LIMIT_MAX)
     hyperparameters: Hyperparameters | None = None
     method: Method | None = None
     lora: LoraParams | None = None

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.responses import FileResponse, Response
 
 from gateway.api.deps import CallerDep
+from gateway.api.fields import After, ObjectId
 from gateway.finetune.files import FileServing
 from gateway.finetune.jobs import JobServing
 from gateway.finetune.protocol import JobCreate
@@ -31,7 +32,6 @@ def get_job_serving(request: Request) -> JobServing:
 
 FilesDep = Annotated[FileServing, Depends(get_file_serving)]
 JobsDep = Annotated[JobServing, Depends(get_job_serving)]
-After = Annotated[str | None, Query(description="Id of the last object of the previous page.")]
 
 files_router = APIRouter(prefix="/v1/files", tags=["files"])
 
@@ -58,17 +58,17 @@ def list_files(
 
 
 @files_router.get("/{file_id}")
-def get_file(files: FilesDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+def get_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> dict[str, Any]:
     return files.get(file_id, caller)
 
 
 @files_router.delete("/{file_id}")
-def delete_file(files: FilesDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+def delete_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> dict[str, Any]:
     return files.delete(file_id, caller)
 
 
 @files_router.get("/{file_id}/content")
-def file_content(files: FilesDep, caller: CallerDep, file_id: str) -> FileResponse:
+def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileResponse:
     row = files.row(file_id, caller)
     return FileResponse(Path(row.path), filename=row.filename)
 
@@ -86,18 +86,18 @@ def list_jobs(
     return jobs.list(after, limit, caller)
 
 
-def retrieve_job(jobs: JobsDep, caller: CallerDep, job_id: str) -> dict[str, Any]:
+def retrieve_job(jobs: JobsDep, caller: CallerDep, job_id: ObjectId) -> dict[str, Any]:
     return jobs.retrieve(job_id, caller)
 
 
-def cancel_job(jobs: JobsDep, caller: CallerDep, job_id: str) -> dict[str, Any]:
+def cancel_job(jobs: JobsDep, caller: CallerDep, job_id: ObjectId) -> dict[str, Any]:
     return jobs.cancel(job_id, caller)
 
 
 def job_events(
     jobs: JobsDep,
     caller: CallerDep,
-    job_id: str,
+    job_id: ObjectId,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     stream: bool = False,
@@ -110,7 +110,7 @@ def job_events(
 def job_checkpoints(
     jobs: JobsDep,
     caller: CallerDep,
-    job_id: str,
+    job_id: ObjectId,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, Any]:

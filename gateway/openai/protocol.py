@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
@@ -23,9 +33,35 @@ class StreamOptions(_Passthrough):
     include_usage: StrictBool | None = None
 
 
+# Roles whose message must have content, as OpenAI requires; an assistant turn may carry
+# ``tool_calls`` (or the legacy ``function_call``) instead, and a legacy ``function``
+# message may have null content.
+_CONTENT_REQUIRED = frozenset({"system", "developer", "user", "tool"})
+
+
 class ChatMessage(_Passthrough):
     role: Role
-    content: str | list[dict[str, Any]] | None = None
+    content: Annotated[str | list[dict[str, Any]] | None, Field(validate_default=True)] = None
+
+    @field_validator("content", mode="after")
+    @classmethod
+    def _content_where_required(cls, content: object, info: ValidationInfo) -> object:
+        role = info.data.get("role")
+        if content is None and role in _CONTENT_REQUIRED:
+            raise PydanticCustomError(
+                "missing_content", "a '{role}' message needs content", {"role": role}
+            )
+        return content
+
+    @model_validator(mode="after")
+    def _assistant_says_something(self) -> ChatMessage:
+        extra = self.model_extra or {}
+        said = self.content is not None or extra.get("tool_calls") or extra.get("function_call")
+        if self.role == "assistant" and not said:
+            raise PydanticCustomError(
+                "missing_content", "an 'assistant' message needs content or tool_calls"
+            )
+        return self
 
 
 class _SamplingRequest(_Passthrough):

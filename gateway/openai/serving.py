@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from adapters.record import AdapterRecord
 from gateway.auth.caller import caller_of
-from gateway.errors import APIError, body_too_large, invalid_json
+from gateway.errors import APIError, body_too_large, invalid_json, validation_error
 from gateway.lora.loader import AdapterLoader
 from gateway.observability.http import note_model
 from gateway.openai.catalog import ModelCatalog
@@ -82,7 +82,8 @@ class CompletionServing:
 
 
 def parse_body(schema: type[BaseModel], body: bytes) -> BaseModel:
-    """Validate ``body``: 400 when it is not JSON, 422 when its JSON has the wrong shape."""
+    """Validate ``body``: 400 ``invalid_json`` when it is not JSON, 400 ``invalid_value``
+    naming the field when its JSON has the wrong shape (as OpenAI and vLLM answer)."""
     try:
         return schema.model_validate_json(body)
     except ValidationError as exc:
@@ -91,11 +92,7 @@ def parse_body(schema: type[BaseModel], body: bytes) -> BaseModel:
         if first["type"] == "json_invalid" or not body.strip():
             raise invalid_json(str(first.get("ctx", {}).get("error", "empty body"))) from None
         if first["type"] == "model_type" and not first["loc"]:
-            raise APIError(422, "The request body must be a JSON object.") from None
-        param = ".".join(str(part) for part in first["loc"]) or None
-        raise APIError(
-            422,
-            f"{param}: {first['msg']}" if param else first["msg"],
-            param=param,
-            code="invalid_value",
-        ) from None
+            raise APIError(
+                400, "The request body must be a JSON object.", code="invalid_value"
+            ) from None
+        raise validation_error(errors) from None

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from gateway.api.fields import TEXT_NO_NUL
 from gateway.protection.breaker import BreakerState
 from gateway.protection.modes import Mode, SwitchSetting
 from gateway.protection.switch_store import MAX_REASON_CHARS
@@ -18,7 +19,9 @@ class DegradationChange(BaseModel):
     """``PUT /admin/degradation``: the mode to set and why."""
 
     mode: Mode
-    reason: str = Field("", max_length=MAX_REASON_CHARS, description="Why; shown to users.")
+    reason: str = Field(
+        "", max_length=MAX_REASON_CHARS, pattern=TEXT_NO_NUL, description="Why; shown to users."
+    )
 
     @model_validator(mode="after")
     def _reason_unless_normal(self) -> DegradationChange:

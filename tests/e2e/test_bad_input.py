@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from openai import NotFoundError, OpenAI
+from openai import BadRequestError, NotFoundError, OpenAI
 
 from tests.helpers import Stack
 
@@ -44,7 +44,7 @@ def test_empty_body(stack: Stack) -> None:
 
 
 def test_missing_messages(stack: Stack) -> None:
-    error = assert_openai_error(post(stack, f'{{"model": "{stack.model}"}}'), 422)
+    error = assert_openai_error(post(stack, f'{{"model": "{stack.model}"}}'), 400, "invalid_value")
     assert error["param"] == "messages"
 
 
@@ -56,16 +56,39 @@ def test_missing_messages(stack: Stack) -> None:
         ('"messages": [{"role": "user", "content": "hi"}], "max_tokens": "ten"', "max_tokens"),
         ('"messages": [{"role": "user", "content": "hi"}], "stream": "yes"', "stream"),
         ('"messages": [{"role": "user", "content": "hi"}], "temperature": 9', "temperature"),
+        ('"messages": [{"role": "user"}]', "messages.0.content"),
+        (
+            '"messages": [{"role": "system", "content": null}, {"role": "user", "content": "hi"}]',
+            "messages.0.content",
+        ),
+        ('"messages": [{"role": "assistant"}, {"role": "user", "content": "hi"}]', "messages.0"),
     ],
 )
 def test_wrong_types(stack: Stack, fragment: str, param: str) -> None:
     body = f'{{"model": "{stack.model}", {fragment}}}'
-    error = assert_openai_error(post(stack, body), 422)
+    error = assert_openai_error(post(stack, body), 400, "invalid_value")
+    assert error["type"] == "invalid_request_error"
     assert error["param"] == param
 
 
 def test_body_that_is_not_an_object(stack: Stack) -> None:
-    assert_openai_error(post(stack, "[1, 2]"), 422)
+    assert_openai_error(post(stack, "[1, 2]"), 400, "invalid_value")
+
+
+def test_the_sdk_raises_bad_request_for_a_malformed_body(stack: Stack) -> None:
+    client = OpenAI(base_url=f"{stack.base_url}/v1", api_key=stack.admin_key, max_retries=0)
+    with pytest.raises(BadRequestError) as caught:
+        client.chat.completions.create(model=stack.model, messages=[{"role": "user"}])  # type: ignore[list-item,misc]
+    assert caught.value.status_code == 400
+    assert caught.value.code == "invalid_value"
+    assert caught.value.param == "messages.0.content"  # type: ignore[attr-defined]
+
+
+def test_a_wrong_method_is_405_with_allow(stack: Stack) -> None:
+    resp = httpx.put(f"{stack.base_url}/v1/models", headers=stack.headers)
+    error = assert_openai_error(resp, 405, "method_not_allowed")
+    assert error["type"] == "invalid_request_error"
+    assert resp.headers["allow"] == "GET"
 
 
 def test_unknown_model_is_404_for_the_sdk(stack: Stack) -> None:

@@ -100,3 +100,45 @@ def test_an_over_long_conversation_is_refused(client: TestClient, settings: Sett
     assert response.status_code == 400
     assert "long.jsonl:2:" in response.json()["error"]["message"]
     assert "too long" in response.json()["error"]["message"]
+
+
+def test_file_names_that_no_column_holds_are_400(client: TestClient) -> None:
+    content = json.dumps(GOOD).encode()
+    response = upload(client, "x" * 250 + ".jsonl", content)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "file"
+    # httpx escapes control characters in a file name; a raw client may not
+    boundary = "b0undary"
+    raw = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a\x01b.jsonl"'
+        f"\r\n\r\n{content.decode()}\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    response = client.post("/v1/files", content=raw, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "control characters" in response.json()["error"]["message"]
+    assert client.get("/v1/files").json()["data"] == []
+
+
+def test_ids_with_control_characters_are_400_not_a_database_error(client: TestClient) -> None:
+    for path in ("/v1/files/file-%00x", "/v1/files?after=a%00b", "/v1/files/" + "f" * 65):
+        response = client.get(path)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_wrong_method_is_405_with_allow(client: TestClient) -> None:
+    response = client.put("/v1/files")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}
+
+
+def test_the_openapi_document_says_400_not_422(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert "422" not in operation["responses"], (method, path)
+    create = document["paths"]["/v1/fine_tuning/jobs"]["post"]["responses"]
+    assert create["400"]["content"]["application/json"]["schema"]["$ref"].endswith("OpenAIError")

@@ -137,15 +137,37 @@ def test_every_problem_is_listed_at_once(client: TestClient, file_id: str) -> No
         assert part in message
 
 
-def test_wrong_types_are_422(client: TestClient, file_id: str) -> None:
+def test_wrong_types_are_400_naming_the_field(client: TestClient, file_id: str) -> None:
     body = {
         "model": "loragate-tiny",
         "training_file": file_id,
         "hyperparameters": {"n_epochs": "many"},
     }
     response = client.post("/v1/fine_tuning/jobs", json=body)
-    assert response.status_code == 422
-    assert response.json()["error"]["param"].startswith("hyperparameters.n_epochs")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"].startswith("hyperparameters.n_epochs")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("suffix", "s" * 65),
+        ("suffix", "nul\u0000byte"),
+        ("training_file", "f" * 65),
+        ("seed", 2**31),
+        ("model", "m" * 513),
+    ],
+)
+def test_values_too_big_for_their_column_are_400(
+    client: TestClient, file_id: str, field: str, value: object
+) -> None:
+    body = {"model": "loragate-tiny", "training_file": file_id, field: value}
+    response = client.post("/v1/fine_tuning/jobs", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == field
+    assert client.get("/v1/fine_tuning/jobs").json()["data"] == []
 
 
 def test_list_pages_with_after_and_has_more(client: TestClient, file_id: str) -> None:

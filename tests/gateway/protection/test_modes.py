@@ -109,9 +109,10 @@ async def test_bad_changes_are_refused_in_the_openai_format(
             {"mode": "maintenance"},
             {"mode": "maintenance", "reason": "   "},
             {"reason": "no mode"},
+            {"mode": "maintenance", "reason": "nul\u0000byte"},
         ):
             response = await client.put("/admin/degradation", json=body)
-            assert response.status_code == 422, body
+            assert response.status_code == 400, body
             error = response.json()["error"]
             assert error["code"] == "invalid_value"
             assert error["message"]
