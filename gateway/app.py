@@ -25,9 +25,11 @@ from gateway.errors import install_error_handlers
 from gateway.finetune import routes as finetune_routes
 from gateway.finetune.files import FileServing
 from gateway.finetune.jobs import JobServing
-from gateway.lora.loader import AdapterLoader
+from gateway.fleet.loader import AdapterLoader
+from gateway.fleet.pool import UpstreamPool
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.observability.observer import MetricsObserver
+from gateway.observability.recorders import record_adapter_load
 from gateway.openai import routes as openai_routes
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
@@ -35,7 +37,6 @@ from gateway.protection import routes as protection_routes
 from gateway.protection.setup import build_protection
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
-from gateway.upstream.pool import UpstreamPool
 from trainer.jobs.store import Store
 
 
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     pool = UpstreamPool(settings)
     catalog = ModelCatalog(settings, pool, AdapterRegistry(settings.adapters_dir))
-    loader = AdapterLoader(pool)
+    loader = AdapterLoader(pool, on_load=record_adapter_load)
     observer = MetricsObserver(settings, pool)
     job_store = Store(settings.job_database_url)
     key_store, key_cache = open_key_store(settings), KeyCache(settings.auth.cache_s)
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.loader = loader
     app.state.serving = CompletionServing(
-        settings, pool, catalog, loader, limiter, protection.router
+        settings, pool, catalog, loader, limiter, protection.router, protection.switch
     )
     app.state.protection = protection.serving
     app.state.file_serving = FileServing(settings, job_store)

@@ -7,9 +7,9 @@ import asyncio
 from gateway.admin.protocol import AdapterLoad, AdapterLoadResult
 from gateway.auth.caller import Caller
 from gateway.errors import APIError, engine_unavailable
-from gateway.lora.loader import AdapterLoader
+from gateway.fleet.loader import AdapterLoader
+from gateway.fleet.pool import UpstreamPool
 from gateway.openai.catalog import ModelCatalog
-from gateway.upstream.pool import UpstreamPool
 
 
 class AdapterAdmin:

@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 
 from gateway.auth.caller import Caller, caller_of
 from gateway.errors import forbidden
-from gateway.lora.loader import AdapterLoader
+from gateway.fleet.loader import AdapterLoader
+from gateway.fleet.pool import UpstreamPool
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
-from gateway.upstream.pool import UpstreamPool
 
 
 def get_serving(request: Request) -> CompletionServing:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from fastapi import FastAPI
 from prometheus_client import multiprocess
 
+from gateway.fleet.pool import Upstream, UpstreamPool
 from gateway.observability import labels
 from gateway.observability.exposition import MetricsEndpoint
 from gateway.observability.finetune import FinetuneCollector
@@ -30,7 +31,6 @@ from gateway.observability.metrics import (
 from gateway.observability.multiproc import active_dir
 from gateway.observability.restarts import EngineRestartsCollector
 from gateway.settings import Settings
-from gateway.upstream.pool import Upstream, UpstreamPool
 
 log = logging.getLogger("loragate.metrics")
 

@@ -14,8 +14,8 @@ from adapters.record import AdapterRecord, is_adapter_name
 from adapters.registry import AdapterNotFound, AdapterRegistry
 from gateway.auth.caller import Caller
 from gateway.errors import APIError, model_not_found
+from gateway.fleet.pool import UpstreamPool
 from gateway.settings import Settings
-from gateway.upstream.pool import UpstreamPool
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 

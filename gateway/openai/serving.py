@@ -1,7 +1,7 @@
 """The logic behind the completion endpoints: validate, resolve the model, forward.
 
-Where a request goes (degradation mode, engines, fallbacks) is :mod:`gateway.openai.routing`;
-how it is sent and relayed is :mod:`gateway.openai.forwarding`.
+Where a request goes (degradation mode, engines, fallbacks) is :mod:`gateway.fleet.routing`;
+how it is sent and relayed is :mod:`gateway.fleet.forwarding`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from starlette.responses import Response
 from adapters.record import AdapterRecord
 from gateway.auth.caller import caller_of
 from gateway.errors import APIError, body_too_large, invalid_json, validation_error
-from gateway.lora.loader import AdapterLoader
+from gateway.fleet.loader import AdapterLoader
+from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.routing import Completion, CompletionRouter
 from gateway.observability.http import note_model
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
-from gateway.openai.routing import Completion, CompletionRouter
+from gateway.protection.degradation import DegradationSwitch
+from gateway.protection.modes import Mode
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.response import settle_when_done
 from gateway.settings import Settings
-from gateway.upstream.pool import UpstreamPool
 
 
 class CompletionServing:
@@ -35,6 +37,7 @@ class CompletionServing:
         loader: AdapterLoader,
         limiter: RateLimiter,
         router: CompletionRouter,
+        switch: DegradationSwitch,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -42,6 +45,7 @@ class CompletionServing:
         self.loader = loader
         self.limiter = limiter
         self.router = router
+        self.switch = switch
 
     async def chat(self, request: Request) -> Response:
         return await self._serve(request, ChatCompletionRequest, "/v1/chat/completions")
@@ -50,7 +54,7 @@ class CompletionServing:
         return await self._serve(request, CompletionRequest, "/v1/completions")
 
     async def _serve(self, request: Request, schema: type[BaseModel], path: str) -> Response:
-        self.router.refuse_in_maintenance()
+        self.switch.refuse_in_maintenance(self.settings.retry_after_s)
         body = await request.body()
         if len(body) > self.settings.max_body_bytes:
             raise body_too_large(self.settings.max_body_bytes)
@@ -76,8 +80,11 @@ class CompletionServing:
         body: bytes,
     ) -> Response:
         stream = bool(getattr(parsed, "stream", False))
+        mode = self.switch.mode
         return await self.router.route(
-            Completion(path, body, request.state.request_id, stream, adapter)
+            Completion(path, body, request.state.request_id, stream, adapter),
+            base_only=mode is Mode.BASE_ONLY,
+            fallbacks_only=mode is Mode.FALLBACK,
         )
 
 

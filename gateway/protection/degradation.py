@@ -14,6 +14,7 @@ import logging
 
 import anyio.to_thread
 
+from gateway.errors import service_unavailable
 from gateway.protection.modes import MODE_GAUGE, NEVER_CHANGED, Mode, SwitchSetting
 from gateway.protection.switch_store import SwitchStore
 
@@ -32,6 +33,13 @@ class DegradationSwitch:
     @property
     def mode(self) -> Mode:
         return self.setting.mode
+
+    def refuse_in_maintenance(self, retry_after_s: int) -> None:
+        """503 with the operator's message while the switch says maintenance."""
+        setting = self.setting
+        if setting.mode is Mode.MAINTENANCE:
+            message = setting.reason or "The service is down for maintenance."
+            raise service_unavailable(message, "maintenance", retry_after_s)
 
     def gauge(self) -> int:
         """The ``loragate_degradation_mode`` value of the mode in force."""

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.api.fields import TEXT_NO_NUL
-from gateway.protection.breaker import BreakerState
+from gateway.fleet.breaker import BreakerState
 from gateway.protection.modes import Mode, SwitchSetting
 from gateway.protection.switch_store import MAX_REASON_CHARS
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from gateway.auth.caller import Caller
+from gateway.fleet.fallbacks import Fallback
+from gateway.fleet.pool import UpstreamPool
 from gateway.protection.degradation import DegradationSwitch
-from gateway.protection.fallbacks import Fallback
 from gateway.protection.protocol import (
     DegradationChange,
     DegradationEntry,
@@ -12,7 +13,6 @@ from gateway.protection.protocol import (
     PublicStatus,
 )
 from gateway.protection.status import public_status
-from gateway.upstream.pool import UpstreamPool
 
 HISTORY_LIMIT = 20
 

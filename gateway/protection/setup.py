@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.lora.loader import AdapterLoader
+from gateway.fleet.fallbacks import Fallback, build_fallbacks
+from gateway.fleet.loader import AdapterLoader
+from gateway.fleet.pool import Upstream, UpstreamPool
+from gateway.fleet.routing import CompletionRouter
 from gateway.observability.observer import MetricsObserver
-from gateway.openai.routing import CompletionRouter
 from gateway.protection.degradation import DegradationSwitch
-from gateway.protection.fallbacks import Fallback, build_fallbacks
 from gateway.protection.serving import ProtectionServing
 from gateway.protection.switch_store import SwitchStore
 from gateway.settings import Settings
 from gateway.state.db import StateDatabase
-from gateway.upstream.pool import Upstream, UpstreamPool
 
 
 @dataclass
@@ -47,7 +47,7 @@ def build_protection(
     return Protection(
         switch=switch,
         fallbacks=fallbacks,
-        router=CompletionRouter(settings, pool, loader, switch, fallbacks),
+        router=CompletionRouter(settings, pool, loader, fallbacks),
         serving=ProtectionServing(switch, pool, fallbacks),
     )
 

@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-from gateway.protection.breaker import BreakerState
-from gateway.protection.fallbacks import Fallback
+from gateway.fleet.breaker import BreakerState
+from gateway.fleet.fallbacks import Fallback
+from gateway.fleet.pool import Upstream
 from gateway.protection.modes import Mode, SwitchSetting
 from gateway.protection.protocol import Assistant, PublicStatus, Status, UpstreamStatus
-from gateway.upstream.pool import Upstream
 
 DEFAULT_MESSAGES: dict[Status, str] = {
     "ok": "",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
+from gateway.fleet.pool import UpstreamPool
 from gateway.observability.observer import MetricsObserver
 from gateway.settings import Settings
-from gateway.upstream.pool import UpstreamPool
 
 URLS = ["http://127.0.0.1:1", "http://127.0.0.1:2"]
 

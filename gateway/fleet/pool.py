@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from gateway.protection.breaker import CircuitBreaker
+from gateway.fleet.breaker import CircuitBreaker
 from gateway.settings import Settings
 
 log = logging.getLogger("loragate.upstream")

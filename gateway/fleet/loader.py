@@ -10,18 +10,26 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import aiohttp
 import orjson
 
 from adapters.record import AdapterRecord
-from gateway.errors import APIError, service_unavailable
-from gateway.observability.recorders import record_adapter_load
-from gateway.upstream.pool import Upstream, UpstreamPool
+from gateway.errors import APIError
+from gateway.fleet.errors import AdapterLoadFailed, EngineUnreachable
+from gateway.fleet.pool import Upstream, UpstreamPool
 
 log = logging.getLogger("loragate.lora")
 
 ALREADY_LOADED = "has already been loaded"
+
+LoadHook = Callable[[str, str, float | None], None]
+"""Called after each load: (adapter name, 'ok' or the error's code, seconds or None)."""
+
+
+def _no_hook(adapter: str, result: str, seconds: float | None) -> None:
+    return None
 
 
 class AdapterLoader:
@@ -30,8 +38,9 @@ class AdapterLoader:
     would stall every other request for all of them together).
     """
 
-    def __init__(self, pool: UpstreamPool) -> None:
+    def __init__(self, pool: UpstreamPool, on_load: LoadHook = _no_hook) -> None:
         self.pool = pool
+        self.on_load = on_load
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._engine_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(1)
@@ -48,11 +57,11 @@ class AdapterLoader:
                 async with self._engine_slots[upstream.url]:
                     await self._load(upstream, record)
             except APIError as exc:
-                record_adapter_load(record.name, exc.code or "error")
+                self.on_load(record.name, exc.code or "error", None)
                 raise
             upstream.loaded_adapters.add(record.name)
             elapsed = time.perf_counter() - started
-            record_adapter_load(record.name, "ok", elapsed)
+            self.on_load(record.name, "ok", elapsed)
             log.info("loaded %s into %s in %.0f ms", record.name, upstream.url, elapsed * 1000)
 
     def forget(self, upstream: Upstream, name: str) -> None:
@@ -79,18 +88,14 @@ class AdapterLoader:
             ) as resp:
                 status, payload = resp.status, await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise service_unavailable(
+            raise EngineUnreachable(
                 f"The model service did not answer while loading {record.name}.",
-                "engine_unavailable",
                 self.pool.settings.retry_after_s,
             ) from exc
         if status == 200 or (status == 400 and ALREADY_LOADED in payload.decode(errors="ignore")):
             return
-        raise APIError(
-            502,
-            f"The engine could not load adapter {record.name}: {_message(payload)}",
-            type="server_error",
-            code="adapter_load_failed",
+        raise AdapterLoadFailed(
+            f"The engine could not load adapter {record.name}: {_message(payload)}"
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.protection.breaker import BreakerState, CircuitBreaker
+from gateway.fleet.breaker import BreakerState, CircuitBreaker
 from gateway.settings import FallbackUpstream, ProtectionSettings
 
 

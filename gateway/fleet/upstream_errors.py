@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import APIError
+from gateway.fleet.errors import ModelNotOnEngine
 
 
 def from_upstream(status: int, payload: bytes) -> APIError:
@@ -24,7 +25,7 @@ def from_upstream(status: int, payload: bytes) -> APIError:
             code="upstream_error",
         )
     if status == 404 and param == "model":
-        code = "model_not_found"
+        return ModelNotOnEngine(message, param)
     return APIError(status, message, param=param, code=code)
 
 

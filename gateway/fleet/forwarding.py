@@ -19,9 +19,9 @@ import orjson
 from starlette.responses import Response, StreamingResponse
 
 from gateway.errors import APIError, engine_unavailable
-from gateway.openai.upstream_errors import from_upstream
+from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.upstream_errors import from_upstream
 from gateway.settings import Settings
-from gateway.upstream.pool import UpstreamPool
 
 log = logging.getLogger("loragate.serving")
 

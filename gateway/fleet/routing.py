@@ -21,19 +21,20 @@ import orjson
 from starlette.responses import Response
 
 from adapters.record import AdapterRecord
-from gateway.errors import APIError, engine_unavailable, service_unavailable
-from gateway.lora.loader import AdapterLoader
-from gateway.openai.forwarding import JSON, Forwarder, Outgoing, UpstreamFailed
-from gateway.protection.degradation import DegradationSwitch
-from gateway.protection.fallbacks import Fallback
-from gateway.protection.modes import Mode
+from gateway.errors import APIError, engine_unavailable
+from gateway.fleet.errors import EngineUnreachable, ModelNotOnEngine
+from gateway.fleet.fallbacks import Fallback
+from gateway.fleet.forwarding import JSON, Forwarder, Outgoing, UpstreamFailed
+from gateway.fleet.loader import AdapterLoader
+from gateway.fleet.pool import Upstream, UpstreamPool
 from gateway.settings import Settings
-from gateway.upstream.pool import Upstream, UpstreamPool
 
 log = logging.getLogger("loragate.routing")
 
 UPSTREAM_HEADER = "x-loragate-upstream"
 DEGRADED_HEADER = "x-loragate-degraded"
+BASE_ONLY = "base-only"
+"""The degraded header's value when an adapter's request was answered by its base model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,45 +49,39 @@ class Completion:
 
 
 class CompletionRouter:
-    """Applies the degradation mode and walks the chain of upstreams for each request."""
+    """Walks the chain of upstreams for each request, as the degradation mode allows."""
 
     def __init__(
         self,
         settings: Settings,
         pool: UpstreamPool,
         loader: AdapterLoader,
-        switch: DegradationSwitch,
         fallbacks: list[Fallback],
     ) -> None:
         self.settings = settings
         self.pool = pool
         self.loader = loader
-        self.switch = switch
         self.fallbacks = fallbacks
         self.forwarder = Forwarder(settings, pool)
 
-    def refuse_in_maintenance(self) -> None:
-        """503 with the operator's message while the switch says maintenance."""
-        setting = self.switch.setting
-        if setting.mode is Mode.MAINTENANCE:
-            message = setting.reason or "The service is down for maintenance."
-            raise service_unavailable(message, "maintenance", self.settings.retry_after_s)
-
-    async def route(self, request: Completion) -> Response:
-        mode = self.switch.mode
-        degraded = mode is Mode.BASE_ONLY and request.adapter is not None
+    async def route(
+        self, request: Completion, *, base_only: bool = False, fallbacks_only: bool = False
+    ) -> Response:
+        """Send ``request`` along the chain. ``base_only``: an adapter's request is answered
+        by its base model; ``fallbacks_only``: the engines are skipped."""
+        degraded = base_only and request.adapter is not None
         if degraded:
             request = _as_base_model(request)
         adapter = request.adapter
         engines = []
-        if mode is not Mode.FALLBACK:
+        if not fallbacks_only:
             engines = self.pool.ranked(adapter.name if adapter else None)
         fallbacks = [f for f in self.fallbacks if f.can_serve(adapter is not None)]
-        if mode is Mode.FALLBACK and not fallbacks:
+        if fallbacks_only and not fallbacks:
             raise self._unavailable("fallback mode, and no fallback upstream can serve it")
         response = await self._walk([*engines, *fallbacks], request)
         if degraded:
-            response.headers[DEGRADED_HEADER] = Mode.BASE_ONLY.value
+            response.headers[DEGRADED_HEADER] = BASE_ONLY
         return response
 
     async def _walk(self, chain: list[Upstream | Fallback], request: Completion) -> Response:
@@ -138,9 +133,8 @@ class CompletionRouter:
         await self._load(engine, adapter)
         try:
             return await self.forwarder.send(out, engine.breaker.record_failure)
-        except APIError as exc:
-            if exc.code != "model_not_found":
-                raise
+        except ModelNotOnEngine:
+            pass
         self.loader.forget(engine, adapter.name)
         await self._load(engine, adapter)
         return await self.forwarder.send(out, engine.breaker.record_failure)
@@ -148,10 +142,8 @@ class CompletionRouter:
     async def _load(self, engine: Upstream, adapter: AdapterRecord) -> None:
         try:
             await self.loader.ensure_loaded(engine, adapter)
-        except APIError as exc:
-            if exc.code == "engine_unavailable":  # the engine did not answer: next upstream
-                raise UpstreamFailed(exc) from exc
-            raise
+        except EngineUnreachable as exc:  # the engine did not answer: next upstream
+            raise UpstreamFailed(exc) from exc
 
     def _unavailable(self, why: str) -> APIError:
         return engine_unavailable(self.settings.retry_after_s, why)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.protection.breaker import BreakerState, CircuitBreaker
+from gateway.fleet.breaker import BreakerState, CircuitBreaker
 
 
 class Clock:

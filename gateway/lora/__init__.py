@@ -1,1 +1,0 @@
-"""Serving LoRA adapters: loading them into the engines on first use."""

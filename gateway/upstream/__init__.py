@@ -1,1 +1,0 @@
-"""Talking to the engines: the HTTP client pool, health probes and the choice of upstream."""
