@@ -160,6 +160,30 @@ class ProtectionSettings(BaseModel):
     )
 
 
+class RoutingSettings(BaseModel):
+    """How a request's engine is chosen among several (see :mod:`gateway.fleet.policy`).
+
+    Loads are in requests per unit of an engine's static capacity; the defaults come from
+    bench/fleet_sim.py (README, "Routing across engines").
+    """
+
+    busy_load: float = Field(
+        6.0, gt=0, description="Load at which an engine counts as busy: a loaded adapter spills."
+    )
+    slot_penalty: float = Field(
+        4.0,
+        ge=0,
+        description="Added to the load of an engine whose LoRA slots are all taken "
+        "by other adapters.",
+    )
+    waiting_weight: float = Field(
+        1.0, ge=0, description="Extra load per request waiting in the engine's queue."
+    )
+    kv_weight: float = Field(
+        2.0, ge=0, description="Extra load at a full KV cache (scaled by its use, 0..1)."
+    )
+
+
 class Settings(BaseSettings):
     """Top-level settings of the gateway, the engine supervisor and the CLI."""
 
@@ -190,6 +214,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     upstream_connect_timeout_s: float = Field(10.0, gt=0)
     upstream_timeout_s: float = Field(600.0, gt=0)
