@@ -25,11 +25,10 @@ from gateway.errors import install_error_handlers
 from gateway.finetune import routes as finetune_routes
 from gateway.finetune.files import FileServing
 from gateway.finetune.jobs import JobServing
-from gateway.fleet.loader import AdapterLoader
-from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.fleet import Fleet
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.observability.observer import MetricsObserver
-from gateway.observability.recorders import record_adapter_load
+from gateway.observability.recorders import record_adapter_load, record_routing_decision
 from gateway.openai import routes as openai_routes
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
@@ -42,9 +41,9 @@ from trainer.jobs.store import Store
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    pool = UpstreamPool(settings)
+    fleet = Fleet.build(settings, on_load=record_adapter_load, on_decision=record_routing_decision)
+    pool, loader = fleet.pool, fleet.loader
     catalog = ModelCatalog(settings, pool, AdapterRegistry(settings.adapters_dir))
-    loader = AdapterLoader(pool, on_load=record_adapter_load)
     observer = MetricsObserver(settings, pool)
     job_store = Store(settings.job_database_url)
     key_store, key_cache = open_key_store(settings), KeyCache(settings.auth.cache_s)
@@ -53,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await pool.start()
+        await fleet.start()
         await protection.start()
         observer.start()
         try:
@@ -62,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await observer.stop()
             await protection.stop()
             await limiter.close()
-            await pool.stop()
+            await fleet.stop()
             job_store.close()
             key_store.close()
 

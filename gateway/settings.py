@@ -28,7 +28,27 @@ class EngineSettings(BaseModel):
     """How the embedded vLLM server is started."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8001, ge=1, le=65535)
+    port: int = Field(8001, ge=1, le=65535, description="The first engine's port.")
+    count: int = Field(
+        1, ge=1, le=64, description="Engines `loragate up` starts, on consecutive ports."
+    )
+    nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU niceness of the embedded engines: their busy-waiting threads then "
+        "leave the gateway and the worker their share of the CPU.",
+    )
+    cpu_binds: list[str] = Field(
+        default_factory=list,
+        description="VLLM_CPU_OMP_THREADS_BIND of each engine (CPU hosts); unset: the cores "
+        "split evenly between the engines when there are several.",
+    )
+    adapter_dir: Path | None = Field(
+        None,
+        description="The adapter registry's folder as the engines see it (a shared volume "
+        "mounted elsewhere); unset: the gateway's own path.",
+    )
     max_lora_rank: int = Field(16, description="Largest LoRA rank the engine accepts.")
     max_loras: int = Field(4, ge=1, description="Adapters batched together at once.")
     memory_share: float = Field(
@@ -182,6 +202,26 @@ class RoutingSettings(BaseModel):
     kv_weight: float = Field(
         2.0, ge=0, description="Extra load at a full KV cache (scaled by its use, 0..1)."
     )
+    poll_interval_s: float = Field(
+        0.25, gt=0, description="How often each engine's /metrics and /v1/models are read."
+    )
+    share_dir: Path | None = Field(
+        None,
+        description="Folder the workers of one host share engine state through (one scrape "
+        "per engine per interval for the host); unset: <data dir>/run/engine-state. Must "
+        "not be shared between hosts or pods.",
+    )
+
+
+class DiscoverySettings(BaseModel):
+    """Engines found by DNS: every address a name resolves to (a Kubernetes headless
+    service) is an engine, re-resolved every ``interval_s``."""
+
+    dns: str | None = Field(
+        None, description="host:port, e.g. vllm.loragate.svc.cluster.local:8000; unset: off."
+    )
+    interval_s: float = Field(5.0, gt=0, description="How often the name is resolved again.")
+    scheme: str = Field("http", pattern="^https?$")
 
 
 class Settings(BaseSettings):
@@ -206,6 +246,7 @@ class Settings(BaseSettings):
         description="Existing OpenAI-compatible servers; when set, no engine is started.",
     )
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
     database_url: str | None = Field(
         None, description="Job store (SQLAlchemy URL); unset: SQLite file in the data folder."
     )
@@ -241,7 +282,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_embedded_engine(self) -> bool:
-        return not self.upstreams
+        return not self.upstreams and self.discovery.dns is None
 
     @property
     def default_model_dir(self) -> Path:
@@ -261,6 +302,11 @@ class Settings(BaseSettings):
     def run_dir(self) -> Path:
         """Where running processes leave pid files and state."""
         return self.data_dir / "run"
+
+    @property
+    def engine_state_dir(self) -> Path:
+        """Where the workers of this host share the engines' scraped state."""
+        return self.routing.share_dir or self.run_dir / "engine-state"
 
     @property
     def job_database_url(self) -> str:
@@ -283,10 +329,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def upstream_urls(self) -> list[str]:
-        """Base URLs (without /v1) of the servers requests go to."""
+        """Base URLs (without /v1) of the servers named in advance (DNS adds more)."""
         if self.upstreams:
             return [_strip_v1(url) for url in self.upstreams]
-        return [f"http://{self.engine.host}:{self.engine.port}"]
+        if self.discovery.dns is not None:
+            return []
+        host, port = self.engine.host, self.engine.port
+        return [f"http://{host}:{port + i}" for i in range(self.engine.count)]
 
 
 def _strip_v1(url: str) -> str:

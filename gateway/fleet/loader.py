@@ -11,6 +11,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 import orjson
@@ -18,7 +19,9 @@ import orjson
 from adapters.record import AdapterRecord
 from gateway.errors import APIError
 from gateway.fleet.errors import AdapterLoadFailed, EngineUnreachable
-from gateway.fleet.pool import Upstream, UpstreamPool
+from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.upstream import Upstream
+from gateway.settings import Settings
 
 log = logging.getLogger("loragate.lora")
 
@@ -59,19 +62,19 @@ class AdapterLoader:
             except APIError as exc:
                 self.on_load(record.name, exc.code or "error", None)
                 raise
-            upstream.loaded_adapters.add(record.name)
+            upstream.add_adapter(record.name)
             elapsed = time.perf_counter() - started
             self.on_load(record.name, "ok", elapsed)
             log.info("loaded %s into %s in %.0f ms", record.name, upstream.url, elapsed * 1000)
 
     def forget(self, upstream: Upstream, name: str) -> None:
-        upstream.loaded_adapters.discard(name)
+        upstream.forget_adapter(name)
 
     async def unload_everywhere(self, name: str) -> None:
         for upstream in self.pool.upstreams:
             if name not in upstream.loaded_adapters:
                 continue
-            upstream.loaded_adapters.discard(name)
+            upstream.forget_adapter(name)
             try:
                 async with self.pool.session.post(
                     f"{upstream.url}/v1/unload_lora_adapter", json={"lora_name": name}
@@ -81,7 +84,8 @@ class AdapterLoader:
                 log.warning("could not unload %s from %s: %r", name, upstream.url, exc)
 
     async def _load(self, upstream: Upstream, record: AdapterRecord) -> None:
-        body = {"lora_name": record.name, "lora_path": record.artifact_dir}
+        path = engine_path(record.artifact_dir, self.pool.settings)
+        body = {"lora_name": record.name, "lora_path": path}
         try:
             async with self.pool.session.post(
                 f"{upstream.url}/v1/load_lora_adapter", json=body
@@ -97,6 +101,19 @@ class AdapterLoader:
         raise AdapterLoadFailed(
             f"The engine could not load adapter {record.name}: {_message(payload)}"
         )
+
+
+def engine_path(artifact_dir: str, settings: Settings) -> str:
+    """Where the engines find an adapter's files: the registry path rewritten to
+    ``engine.adapter_dir`` when the engines mount the shared volume elsewhere."""
+    mounted = settings.engine.adapter_dir
+    if mounted is None:
+        return artifact_dir
+    try:
+        inside = Path(artifact_dir).relative_to(settings.adapters_dir)
+    except ValueError:  # not in the registry's folder: give it as it is
+        return artifact_dir
+    return str(mounted / inside)
 
 
 def _message(payload: bytes) -> str:

@@ -1,8 +1,11 @@
-"""The upstream engines the gateway forwards to, and which of them are healthy.
+"""The upstream engines the gateway forwards to, which of them are healthy, and which one
+a request should go to.
 
 Health is known two ways: a probe of ``GET /health`` every ``health_interval_s`` (active),
 and any failed connection during a request (passive, so the next request fails fast with
-503 instead of waiting on a dead engine).
+503 instead of waiting on a dead engine). Load and adapters come from each engine's
+``/metrics`` and ``/v1/models`` (:mod:`gateway.fleet.engine_state`); the choice is
+:func:`gateway.fleet.policy.choose`. Membership may change at run time (DNS discovery).
 """
 
 from __future__ import annotations
@@ -10,13 +13,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import aiohttp
 
 from gateway.fleet.breaker import CircuitBreaker
+from gateway.fleet.policy import Decision, EngineView, RoutingPolicy, choose
+from gateway.fleet.upstream import Upstream, hashed_name
 from gateway.settings import Settings
+
+DecisionHook = Callable[[str], None]
+"""Called with each routing decision's kind (base, affinity, spill, cold)."""
+
+
+def _no_hook(kind: str) -> None:
+    return None
+
 
 log = logging.getLogger("loragate.upstream")
 
@@ -32,60 +44,16 @@ PROBE_TIMEOUT_S = 2.0
 DOWN_PROBE_S = 0.25
 
 
-@dataclass
-class Upstream:
-    """One OpenAI-compatible server (a vLLM replica)."""
-
-    url: str
-    name: str = "engine-0"
-    """Public name (status page): ``engine-<index>``, never the URL."""
-    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
-    healthy: bool = False
-    last_error: str | None = "not probed yet"
-    last_change: float = field(default_factory=time.monotonic)
-    served_models: list[str] = field(default_factory=list)
-    loaded_adapters: set[str] = field(default_factory=set)
-    slow_probes: int = 0
-
-    def mark(self, healthy: bool, error: str | None = None) -> None:
-        if healthy != self.healthy:
-            log.warning("upstream %s is now %s", self.url, "up" if healthy else f"down ({error})")
-            self.last_change = time.monotonic()
-            if not healthy:  # a restarted engine has forgotten every runtime-loaded adapter
-                self.loaded_adapters.clear()
-            else:
-                self.breaker.recovered()
-        if not healthy:
-            self.breaker.trip()
-        self.healthy = healthy
-        self.last_error = error
-
-    def describe(self) -> dict[str, object]:
-        return {
-            "url": self.url,
-            "healthy": self.healthy,
-            "error": self.last_error,
-            "models": self.served_models,
-            "adapters_loaded": len(self.loaded_adapters),
-            "since_s": round(time.monotonic() - self.last_change, 1),
-        }
-
-
 class UpstreamPool:
     """Owns the HTTP session to the engines and keeps their health current."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, on_decision: DecisionHook = _no_hook) -> None:
         self.settings = settings
-        protection = settings.protection
-        self.upstreams = [
-            Upstream(
-                url,
-                name=f"engine-{i}",
-                breaker=CircuitBreaker(protection.breaker_failures, protection.breaker_open_s),
-            )
-            for i, url in enumerate(settings.upstream_urls)
-        ]
-        self._turn = 0
+        self.policy = RoutingPolicy.from_settings(settings.routing)
+        self.on_decision = on_decision
+        self.upstreams: list[Upstream] = []
+        self._views: tuple[EngineView, ...] | None = None
+        self.set_members(settings.upstream_urls)
         self._session: aiohttp.ClientSession | None = None
         self._probe_task: asyncio.Task[None] | None = None
 
@@ -134,19 +102,50 @@ class UpstreamPool:
                 log.info("pooled connection to %s was closed; retrying", base_url)
         return await self.session.post(base_url + path, data=body, headers=headers)
 
-    def ranked(self, adapter: str | None = None) -> list[Upstream]:
-        """The healthy upstreams whose breaker lets a request through, best first.
+    def public_name(self, url: str) -> str:
+        """``engine-<i>`` for the engines ``loragate up`` starts, else a hash of the URL."""
+        if self.settings.uses_embedded_engine:
+            port = int(url.rsplit(":", 1)[1])
+            return f"engine-{port - self.settings.engine.port}"
+        return hashed_name(url)
 
-        Round-robin; for an adapter, those that have it loaded already come first (adapter
-        affinity). The rest are where a failed request is tried next.
-        """
-        count = len(self.upstreams)
-        start, self._turn = self._turn % count if count else 0, self._turn + 1
-        order = self.upstreams[start:] + self.upstreams[:start]
-        usable = [up for up in order if up.healthy and up.breaker.available]
-        if adapter is not None:
-            usable.sort(key=lambda up: adapter not in up.loaded_adapters)
-        return usable
+    def set_members(self, urls: list[str]) -> None:
+        """Make the engines exactly ``urls``: new ones are added (down until probed), those
+        no longer named are dropped; the others keep their state."""
+        known = {upstream.url: upstream for upstream in self.upstreams}
+        protection = self.settings.protection
+        self.upstreams = [
+            known.get(url)
+            or Upstream(
+                url,
+                name=self.public_name(url),
+                breaker=CircuitBreaker(protection.breaker_failures, protection.breaker_open_s),
+            )
+            for url in dict.fromkeys(urls)
+        ]
+        for upstream in self.upstreams:
+            upstream.on_change = self.changed
+        self.changed()
+
+    def changed(self) -> None:
+        """Something the policy reads changed (health, load, adapters, members)."""
+        self._views = None
+
+    def ranked(self, adapter: str | None = None) -> list[Upstream]:
+        """The healthy engines, best first for this request (see :mod:`gateway.fleet.policy`);
+        the rest are where a failed request is tried next."""
+        decision = self.decide(adapter)
+        self.on_decision(decision.kind)
+        upstreams = self.upstreams
+        return [upstreams[i] for i in decision.order]
+
+    def decide(self, adapter: str | None) -> Decision:
+        views = self._views
+        if views is None:
+            max_loras = self.settings.engine.max_loras
+            views = self._views = tuple(up.view(max_loras) for up in self.upstreams)
+        in_flight = [upstream.in_flight for upstream in self.upstreams]
+        return choose(views, adapter, self.policy, in_flight)
 
     @property
     def any_healthy(self) -> bool:
@@ -181,7 +180,7 @@ class UpstreamPool:
             if not upstream.healthy or not upstream.served_models:
                 base, adapters = await self._fetch_models(upstream, timeout)
                 upstream.served_models = base
-                upstream.loaded_adapters = set(adapters)
+                upstream.set_adapters(set(adapters))
             upstream.slow_probes = 0
             upstream.mark(True)
         except TimeoutError:

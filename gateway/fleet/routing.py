@@ -25,8 +25,10 @@ from gateway.errors import APIError, engine_unavailable
 from gateway.fleet.errors import EngineUnreachable, ModelNotOnEngine
 from gateway.fleet.fallbacks import Fallback
 from gateway.fleet.forwarding import JSON, Forwarder, Outgoing, UpstreamFailed
+from gateway.fleet.in_flight import InFlight
 from gateway.fleet.loader import AdapterLoader
-from gateway.fleet.pool import Upstream, UpstreamPool
+from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.upstream import Upstream
 from gateway.settings import Settings
 
 log = logging.getLogger("loragate.routing")
@@ -115,6 +117,16 @@ class CompletionRouter:
     async def _attempt(self, hop: Upstream | Fallback, request: Completion) -> Response:
         if isinstance(hop, Fallback):
             return await self.forwarder.send(_to_fallback(hop, request), hop.breaker.record_failure)
+        adapter = request.adapter.name if request.adapter is not None else None
+        flight = InFlight(hop, adapter)
+        try:
+            response = await self._at_engine(hop, request)
+        except BaseException:
+            flight.end()
+            raise
+        return flight.until_sent(response)
+
+    async def _at_engine(self, hop: Upstream, request: Completion) -> Response:
         out = Outgoing(
             hop.url,
             request.path,

@@ -94,7 +94,7 @@ UPSTREAM_UP = Gauge(
 )
 BREAKER_STATE = Gauge(
     f"{PREFIX}_upstream_breaker_state",
-    "Circuit breaker per upstream (engines by URL, fallbacks as fallback-N): "
+    "Circuit breaker per upstream (engines by public name, fallbacks as fallback-N): "
     "0 closed, 1 half-open, 2 open.",
     ["upstream"],
     multiprocess_mode="livemax",
@@ -105,6 +105,49 @@ ADAPTERS_RESIDENT = Gauge(
     ["upstream"],
     multiprocess_mode="livemax",
 )
+ENGINE_RUNNING = Gauge(
+    f"{PREFIX}_engine_requests_running",
+    "Requests the engine is running, from its own /metrics (at most one poll old).",
+    ["engine"],
+    multiprocess_mode="livemax",
+)
+ENGINE_WAITING = Gauge(
+    f"{PREFIX}_engine_requests_waiting",
+    "Requests waiting in the engine's queue, from its own /metrics.",
+    ["engine"],
+    multiprocess_mode="livemax",
+)
+ENGINE_KV_CACHE = Gauge(
+    f"{PREFIX}_engine_kv_cache_usage",
+    "Share of the engine's KV cache in use (0..1), from its own /metrics.",
+    ["engine"],
+    multiprocess_mode="livemax",
+)
+ENGINE_IN_FLIGHT = Gauge(
+    f"{PREFIX}_engine_in_flight",
+    "This gateway's requests at each engine now (summed over its workers).",
+    ["engine"],
+    multiprocess_mode="livesum",
+)
+ENGINE_ACTIVE_ADAPTERS = Gauge(
+    f"{PREFIX}_engine_active_adapters",
+    "Adapters estimated to occupy the engine's LoRA slots (compare with max_loras).",
+    ["engine"],
+    multiprocess_mode="livemax",
+)
+ADAPTER_PLACEMENT = Gauge(
+    f"{PREFIX}_adapter_placement",
+    "1 where an adapter is registered on an engine (adapters beyond the label budget: other).",
+    ["adapter", "engine"],
+    multiprocess_mode="livemax",
+)
+ROUTING_DECISIONS = Counter(
+    f"{PREFIX}_routing_decisions",
+    "Engine choices by kind: base (least loaded), affinity (an engine that has the adapter), "
+    "spill (its holders were busy), cold (placed by rendezvous hashing).",
+    ["kind"],
+)
+ROUTING_KINDS = ("base", "affinity", "spill", "cold")
 ADAPTER_LOADS = Counter(
     f"{PREFIX}_adapter_loads",
     "Runtime adapter loads into an engine, by adapter and result ('ok' or an error code).",
@@ -121,5 +164,7 @@ def initialise_label_sets() -> None:
     """Create the series whose label values are known up front, so they export 0."""
     for reason in RATE_LIMIT_REASONS:
         RATE_LIMIT_REJECTIONS.labels(reason)
+    for kind in ROUTING_KINDS:
+        ROUTING_DECISIONS.labels(kind)
     QUEUED.set(0)
     DEGRADATION_MODE.set(0)

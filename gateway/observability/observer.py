@@ -16,15 +16,22 @@ from collections.abc import Callable, Iterable
 from fastapi import FastAPI
 from prometheus_client import multiprocess
 
-from gateway.fleet.pool import Upstream, UpstreamPool
+from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.upstream import Upstream
 from gateway.observability import labels
 from gateway.observability.exposition import MetricsEndpoint
 from gateway.observability.finetune import FinetuneCollector
 from gateway.observability.http import RequestMetricsMiddleware
 from gateway.observability.metrics import (
+    ADAPTER_PLACEMENT,
     ADAPTERS_RESIDENT,
     BREAKER_STATE,
     DEGRADATION_MODE,
+    ENGINE_ACTIVE_ADAPTERS,
+    ENGINE_IN_FLIGHT,
+    ENGINE_KV_CACHE,
+    ENGINE_RUNNING,
+    ENGINE_WAITING,
     UPSTREAM_UP,
     initialise_label_sets,
 )
@@ -51,6 +58,27 @@ def _none() -> Iterable[tuple[str, int]]:
     return ()
 
 
+def sample_engine(upstream: Upstream, breaker_state: int, placed_before: set[str]) -> set[str]:
+    """One engine's gauges, under its public name (never its URL); returns the adapter
+    labels placed there now (those placed before and no longer are set to 0)."""
+    name = upstream.name
+    UPSTREAM_UP.labels(name).set(1 if upstream.healthy else 0)
+    BREAKER_STATE.labels(name).set(breaker_state)
+    ADAPTERS_RESIDENT.labels(name).set(len(upstream.loaded_adapters))
+    ENGINE_RUNNING.labels(name).set(upstream.load.running)
+    ENGINE_WAITING.labels(name).set(upstream.load.waiting)
+    ENGINE_KV_CACHE.labels(name).set(upstream.load.kv_cache_usage)
+    ENGINE_IN_FLIGHT.labels(name).set(upstream.in_flight)
+    ENGINE_ACTIVE_ADAPTERS.labels(name).set(len(upstream.active_adapters()))
+    adapter_label = labels.budget().adapters
+    placed = {adapter_label(adapter) for adapter in upstream.loaded_adapters}
+    for adapter in placed:
+        ADAPTER_PLACEMENT.labels(adapter, name).set(1)
+    for adapter in placed_before - placed:
+        ADAPTER_PLACEMENT.labels(adapter, name).set(0)
+    return placed
+
+
 class MetricsObserver:
     """The app's metrics. The degradation switch and the circuit breakers
     (:mod:`gateway.protection.setup`) replace ``degradation_mode``, ``breaker_state`` and
@@ -63,6 +91,7 @@ class MetricsObserver:
         self.breaker_state: Callable[[Upstream], int] = _closed
         self.other_breakers: Callable[[], Iterable[tuple[str, int]]] = _none
         self._task: asyncio.Task[None] | None = None
+        self._placed: dict[str, set[str]] = {}
         shared = active_dir()
         labels.configure(
             labels.LabelBudget(
@@ -97,9 +126,10 @@ class MetricsObserver:
     def sample(self) -> None:
         DEGRADATION_MODE.set(self.degradation_mode())
         for upstream in self.pool.upstreams:
-            UPSTREAM_UP.labels(upstream.url).set(1 if upstream.healthy else 0)
-            BREAKER_STATE.labels(upstream.url).set(self.breaker_state(upstream))
-            ADAPTERS_RESIDENT.labels(upstream.url).set(len(upstream.loaded_adapters))
+            before = self._placed.get(upstream.name, set())
+            self._placed[upstream.name] = sample_engine(
+                upstream, self.breaker_state(upstream), before
+            )
         for name, state in self.other_breakers():
             BREAKER_STATE.labels(name).set(state)
 

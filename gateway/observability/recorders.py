@@ -8,6 +8,7 @@ from gateway.observability.metrics import (
     ADAPTER_LOADS,
     QUEUED,
     RATE_LIMIT_REJECTIONS,
+    ROUTING_DECISIONS,
 )
 
 
@@ -16,6 +17,11 @@ def record_adapter_load(adapter: str, result: str, seconds: float | None = None)
     ADAPTER_LOADS.labels(labels.budget().adapters(adapter), result).inc()
     if seconds is not None:
         ADAPTER_LOAD_SECONDS.observe(seconds)
+
+
+def record_routing_decision(kind: str) -> None:
+    """The routing policy chose an engine; ``kind`` is base, affinity, spill or cold."""
+    ROUTING_DECISIONS.labels(kind).inc()
 
 
 def record_rate_limit_rejection(reason: str) -> None:

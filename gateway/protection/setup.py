@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from gateway.fleet.fallbacks import Fallback, build_fallbacks
 from gateway.fleet.loader import AdapterLoader
-from gateway.fleet.pool import Upstream, UpstreamPool
+from gateway.fleet.pool import UpstreamPool
 from gateway.fleet.routing import CompletionRouter
+from gateway.fleet.upstream import Upstream
 from gateway.observability.observer import MetricsObserver
 from gateway.protection.degradation import DegradationSwitch
 from gateway.protection.serving import ProtectionServing

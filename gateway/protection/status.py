@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gateway.fleet.breaker import BreakerState
 from gateway.fleet.fallbacks import Fallback
-from gateway.fleet.pool import Upstream
+from gateway.fleet.upstream import Upstream
 from gateway.protection.modes import Mode, SwitchSetting
 from gateway.protection.protocol import Assistant, PublicStatus, Status, UpstreamStatus
 

@@ -21,13 +21,15 @@ def test_sampling_reads_the_pool_and_the_hooks(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, upstreams=URLS)
     pool = UpstreamPool(settings)
     observer = MetricsObserver(settings, pool)
+    first, second = (upstream.name for upstream in pool.upstreams)
     pool.upstreams[0].mark(True)
     pool.upstreams[0].loaded_adapters.update({"ft:a", "ft:b"})
     observer.sample()
-    assert gauge("loragate_upstream_up", upstream=URLS[0]) == 1
-    assert gauge("loragate_upstream_up", upstream=URLS[1]) == 0
-    assert gauge("loragate_adapters_resident", upstream=URLS[0]) == 2
-    assert gauge("loragate_upstream_breaker_state", upstream=URLS[1]) == 0
+    assert gauge("loragate_upstream_up", upstream=first) == 1
+    assert gauge("loragate_upstream_up", upstream=second) == 0
+    assert gauge("loragate_adapters_resident", upstream=first) == 2
+    assert gauge("loragate_adapter_placement", adapter="ft:a", engine=first) == 1
+    assert gauge("loragate_upstream_breaker_state", upstream=second) == 0
     assert gauge("loragate_degradation_mode") == 0
 
     observer.degradation_mode = lambda: 2
@@ -35,6 +37,8 @@ def test_sampling_reads_the_pool_and_the_hooks(tmp_path: Path) -> None:
     pool.upstreams[0].mark(False, "gone")
     observer.sample()
     assert gauge("loragate_degradation_mode") == 2
-    assert gauge("loragate_upstream_breaker_state", upstream=URLS[1]) == 2
-    assert gauge("loragate_upstream_up", upstream=URLS[0]) == 0
-    assert gauge("loragate_adapters_resident", upstream=URLS[0]) == 0  # forgotten when down
+    assert gauge("loragate_upstream_breaker_state", upstream=second) == 2
+    assert gauge("loragate_upstream_up", upstream=first) == 0
+    assert gauge("loragate_adapters_resident", upstream=first) == 0  # forgotten when down
+    assert gauge("loragate_adapter_placement", adapter="ft:a", engine=first) == 0
+    assert not any(URLS[0] in name for name in (first, second))  # names never show a URL

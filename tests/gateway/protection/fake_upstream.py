@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from gateway.fleet.upstream import hashed_name
 from tests.helpers import free_port
 
 
@@ -49,6 +50,11 @@ class FakeUpstream:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def public_name(self) -> str:
+        """The name the gateway shows for it (never its URL)."""
+        return hashed_name(self.url)
 
     async def start(self) -> None:
         app = web.Application()

@@ -73,7 +73,7 @@ async def test_every_mode_through_the_admin_api(
 
         await set_mode(client, "normal")
         response = await client.post("/v1/chat/completions", json=chat())
-        assert response.headers[UPSTREAM] == "engine-0"
+        assert response.headers[UPSTREAM] == engine.public_name
         assert (await client.get("/v1/status")).json()["status"] == "ok"
 
         view = (await client.get("/admin/degradation")).json()

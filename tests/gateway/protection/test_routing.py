@@ -40,7 +40,7 @@ async def test_failing_engine_falls_back_then_returns_after_the_probe(
 ) -> None:
     async with gateway(make_settings()) as (_, client):
         first = await post(client)
-        assert (first.status_code, first.headers[UPSTREAM]) == (200, "engine-0")
+        assert (first.status_code, first.headers[UPSTREAM]) == (200, engine.public_name)
 
         engine.failing = True
         for _ in range(3):  # each is tried on the engine, then served by the fallback
@@ -58,20 +58,20 @@ async def test_failing_engine_falls_back_then_returns_after_the_probe(
         shown = await status(client)
         assert (shown["status"], shown["assistant"]) == ("degraded", "show")
         assert shown["upstreams"] == [
-            {"name": "engine-0", "healthy": True, "breaker": "open"},
+            {"name": engine.public_name, "healthy": True, "breaker": "open"},
             {"name": "fallback-0", "healthy": True, "breaker": "closed"},
         ]
         page = (await client.get("/v1/status")).text
         for secret in (FALLBACK_KEY, backup.url, engine.url):
             assert secret not in page
         await asyncio.sleep(0.25)  # the metrics sampler runs every health_interval_s
-        assert breaker_gauge(engine.url) == 2
+        assert breaker_gauge(engine.public_name) == 2
         assert breaker_gauge("fallback-0") == 0
 
         engine.failing = False
         await asyncio.sleep(0.55)  # breaker_open_s: now half-open, one probe goes through
         response = await post(client)
-        assert response.headers[UPSTREAM] == "engine-0"
+        assert response.headers[UPSTREAM] == engine.public_name
         assert len(engine.seen) == 5
         shown = await status(client)
         assert shown["status"] == "ok"
@@ -93,11 +93,11 @@ async def test_engine_off_the_network_falls_back_and_comes_back(
         assert [seen.stream for seen in backup.seen] == [False, True, False, True]
         shown = await status(client)
         engine_status = shown["upstreams"][0]  # type: ignore[index]
-        assert engine_status == {"name": "engine-0", "healthy": False, "breaker": "open"}
+        assert engine_status == {"name": engine.public_name, "healthy": False, "breaker": "open"}
 
         await engine.start()  # the health check sees it back: traffic returns by itself
         deadline = time.monotonic() + 5
-        while (await post(client)).headers[UPSTREAM] != "engine-0":
+        while (await post(client)).headers[UPSTREAM] != engine.public_name:
             assert time.monotonic() < deadline, "traffic never returned to the engine"
             await asyncio.sleep(0.05)
         assert (await status(client))["status"] == "ok"
@@ -145,7 +145,7 @@ async def test_streams_fall_back_only_before_their_first_byte(
         asked_backup = len(backup.seen)
         response = await post(client, stream=True)
         assert response.status_code == 200
-        assert response.headers[UPSTREAM] == "engine-0"
+        assert response.headers[UPSTREAM] == engine.public_name
         assert "from engine" in response.text
         assert '"code":"stream_interrupted"' in response.text
         assert "[DONE]" not in response.text
@@ -163,7 +163,7 @@ async def test_adapter_requests_reach_a_fallback_only_with_its_own_model(
     adapter = publish_adapter(settings)
     async with gateway(settings) as (_, client):
         served = await client.post("/v1/chat/completions", json=chat(adapter))
-        assert served.headers[UPSTREAM] == "engine-0"
+        assert served.headers[UPSTREAM] == engine.public_name
         assert engine.seen[-1].model == adapter
         await engine.stop()
         response = await client.post("/v1/chat/completions", json=chat(adapter))
