@@ -52,7 +52,14 @@ class EngineSettings(BaseModel):
     max_lora_rank: int = Field(16, description="Largest LoRA rank the engine accepts.")
     max_loras: int = Field(4, ge=1, description="Adapters batched together at once.")
     memory_share: float = Field(
-        0.1, gt=0, le=1, description="vLLM --gpu-memory-utilization (share of RAM on the CPU)."
+        0.1, gt=0, le=1, description="vLLM --gpu-memory-utilization on the CPU (share of RAM)."
+    )
+    gpu_memory_share: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="vLLM --gpu-memory-utilization of an engine alone on its GPU (lowered "
+        "when the trainer shares the card: see finetune.gpu_budget_gib).",
     )
     max_model_len: int = Field(2048, ge=16)
     dtype: str = Field("auto", description="vLLM --dtype; the default model is float32.")
@@ -72,6 +79,16 @@ class EngineSettings(BaseModel):
 class FinetuneSettings(BaseModel):
     """The Files and fine-tuning Jobs APIs, and the worker that runs the jobs."""
 
+    devices: list[int] = Field(
+        default_factory=list,
+        description="GPUs (indices) the fine-tuning worker uses; unset: the last GPU when "
+        "there are more GPUs than engines, else it shares the first engine's GPU.",
+    )
+    gpu_budget_gib: float = Field(
+        24.0,
+        gt=0,
+        description="GPU memory left to the trainer when it shares a GPU with an engine.",
+    )
     max_file_bytes: int = Field(
         100 * 1024 * 1024, ge=1, description="Largest dataset file /v1/files accepts."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,12 @@ app.add_typer(keys_cli.app, name="keys")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data folder (LORAGATE_DATA_DIR).")]
 Port = Annotated[int | None, typer.Option(help="Gateway port (LORAGATE_PORT).")]
+Engines = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="vLLM engines to start, one per GPU or core group (LORAGATE_ENGINE__COUNT)."
+    ),
+]
 BaseModel = Annotated[
     str | None, typer.Option(help="HF model folder or hub id (LORAGATE_BASE_MODEL).")
 ]
@@ -51,11 +58,18 @@ def _ensure_model(settings: Settings) -> None:
 
 
 @app.command()
-def up(data_dir: DataDir = None, port: Port = None, base_model: BaseModel = None) -> None:
-    """Start everything: the engine, the gateway and the worker; Ctrl-C stops them all."""
+def up(
+    data_dir: DataDir = None,
+    port: Port = None,
+    base_model: BaseModel = None,
+    engines: Engines = None,
+) -> None:
+    """Start everything: the engines, the gateway and the worker; Ctrl-C stops them all."""
     from gateway.auth.bootstrap import ensure_admin_key
     from gateway.cli.stack import run_stack
 
+    if engines is not None:  # nested: through the environment, so ENGINE__* others still apply
+        os.environ["LORAGATE_ENGINE__COUNT"] = str(engines)
     settings = _settings(data_dir=data_dir, port=port, base_model=base_model)
     _ensure_model(settings)
     ensure_admin_key(settings)

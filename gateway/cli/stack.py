@@ -12,6 +12,7 @@ import aiohttp
 from rich.console import Console
 
 from gateway.engine.command import engine_command, engine_environment
+from gateway.engine.placement import Plan, detect_gpus, plan
 from gateway.engine.supervisor import ProcessSpec, SupervisedProcess
 from gateway.observability.multiproc import metrics_environment, prepare_metrics_dir
 from gateway.observability.restarts import count_starts, reset_starts
@@ -59,11 +60,16 @@ def child_environment(settings: Settings) -> dict[str, str]:
         env["LORAGATE_SERVED_MODEL_NAME"] = settings.served_model_name
     if settings.database_url:
         env["LORAGATE_DATABASE_URL"] = settings.database_url
+    env["LORAGATE_ENGINE__PORT"] = str(settings.engine.port)
+    env["LORAGATE_ENGINE__COUNT"] = str(settings.engine.count)
     return env
 
 
-def _spec(settings: Settings, name: str, argv: list[str], env: dict[str, str]) -> ProcessSpec:
+def _spec(
+    settings: Settings, name: str, argv: list[str], env: dict[str, str], niceness: int = 0
+) -> ProcessSpec:
     return ProcessSpec(
+        niceness=niceness,
         name=name,
         argv=argv,
         env=env,
@@ -74,15 +80,29 @@ def _spec(settings: Settings, name: str, argv: list[str], env: dict[str, str]) -
     )
 
 
-def process_specs(settings: Settings) -> list[ProcessSpec]:
+def engine_process_name(index: int, count: int) -> str:
+    """``engine`` for a single engine (as before), ``engine-<i>`` for several."""
+    return "engine" if count == 1 else f"engine-{index}"
+
+
+def process_specs(settings: Settings, placement: Plan | None = None) -> list[ProcessSpec]:
+    """The children of ``loragate up``; ``placement`` defaults to this host's cores and GPUs."""
     env = child_environment(settings)
     specs = []
+    worker_env = dict(env)
     if settings.uses_embedded_engine:
-        engine_env = engine_environment(settings) | {"LORAGATE_DATA_DIR": str(settings.data_dir)}
-        specs.append(_spec(settings, "engine", engine_command(settings), engine_env))
+        placement = placement or plan(settings, sorted(os.sched_getaffinity(0)), detect_gpus())
+        if placement.trainer_devices is not None:
+            worker_env["CUDA_VISIBLE_DEVICES"] = placement.trainer_devices
+        for where in placement.engines:
+            engine_env = engine_environment(settings, where)
+            engine_env["LORAGATE_DATA_DIR"] = str(settings.data_dir)
+            name = engine_process_name(where.index, settings.engine.count)
+            argv = engine_command(settings, where)
+            specs.append(_spec(settings, name, argv, engine_env, settings.engine.nice))
     gateway_env = env | metrics_environment(settings)
     specs.append(_spec(settings, "gateway", gateway_command(settings), gateway_env))
-    specs.append(_spec(settings, "worker", worker_command(), env))
+    specs.append(_spec(settings, "worker", worker_command(), worker_env))
     return specs
 
 

@@ -6,15 +6,18 @@ import os
 import sys
 from pathlib import Path
 
+from gateway.engine.placement import EnginePlacement
 from gateway.settings import Settings
 
 
-def engine_command(settings: Settings) -> list[str]:
+def engine_command(settings: Settings, placement: EnginePlacement | None = None) -> list[str]:
     """argv for vLLM's own OpenAI server with LoRA and runtime LoRA loading enabled.
 
     ``python -m`` rather than the ``vllm`` script: the CPU wheel's script does not start.
+    ``placement`` (default: the first engine on the CPU) gives its port and memory share.
     """
     engine = settings.engine
+    placement = placement or EnginePlacement(0, engine.port, engine.memory_share)
     name = settings.base_model_name or settings.base_model_path
     argv = [
         sys.executable,
@@ -27,14 +30,14 @@ def engine_command(settings: Settings) -> list[str]:
         "--host",
         engine.host,
         "--port",
-        str(engine.port),
+        str(placement.port),
         "--enable-lora",
         "--max-lora-rank",
         str(engine.max_lora_rank),
         "--max-loras",
         str(engine.max_loras),
         "--gpu-memory-utilization",
-        str(engine.memory_share),
+        str(placement.memory_share),
         "--max-model-len",
         str(engine.max_model_len),
         "--dtype",
@@ -44,8 +47,14 @@ def engine_command(settings: Settings) -> list[str]:
     return argv + list(engine.extra_args)
 
 
-def engine_environment(settings: Settings) -> dict[str, str]:
+def engine_environment(
+    settings: Settings, placement: EnginePlacement | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
+    if placement is not None and placement.cpu_bind is not None:
+        env["VLLM_CPU_OMP_THREADS_BIND"] = placement.cpu_bind
+    if placement is not None and placement.cuda_devices is not None:
+        env["CUDA_VISIBLE_DEVICES"] = placement.cuda_devices
     env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] = "True"
     # Keep idle connections open longer than the gateway does, so it never reuses one the
     # engine has just closed.

@@ -36,6 +36,8 @@ class ProcessSpec:
     backoff_max_s: float = 30.0
     healthy_after_s: float = 60.0  # a run this long resets the backoff
     stop_timeout_s: float = 15.0
+    niceness: int = 0
+    """Added to the child's CPU niceness (the engines run at a lower priority)."""
 
 
 @dataclass
@@ -47,9 +49,14 @@ class ProcessState:
     history: list[str] = field(default_factory=list)
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _child_setup(niceness: int) -> Callable[[], None]:
+    def setup() -> None:  # pragma: no cover - runs in the child before exec
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if niceness:
+            os.nice(niceness)
+
+    return setup
 
 
 class SupervisedProcess:
@@ -77,7 +84,7 @@ class SupervisedProcess:
                 stdout=log_file,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_child_setup(self.spec.niceness),
             )
         self.spec.pid_path.write_text(str(proc.pid))
         self.state.pid = proc.pid

@@ -59,13 +59,15 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class EngineRestartsCollector(Collector):
-    """``loragate_engine_restarts_total``: starts of the embedded engine after its first."""
+    """``loragate_engine_restarts_total``: starts of the embedded engines after their first."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.path = starts_file(run_dir, "engine")
+        self.run_dir = run_dir
 
     def collect(self) -> Iterator[Metric]:
-        restarts = max(_read_count(self.path) - 1, 0)
+        # ``engine.starts`` for one engine; ``engine-<i>.starts`` for each of several
+        paths = self.run_dir.glob("engine*.starts")
+        restarts = sum(max(_read_count(path) - 1, 0) for path in paths)
         family = CounterMetricFamily(
             f"{PREFIX}_engine_restarts",
             "Times the supervisor restarted the embedded engine since `loragate up` began.",
