@@ -33,9 +33,9 @@ class AdapterAdmin:
         result = AdapterLoadResult(model=record.name, loaded=[], failed={})
         for upstream, outcome in zip(upstreams, outcomes, strict=True):
             if isinstance(outcome, APIError):
-                result.failed[upstream.url] = outcome.message
+                result.failed[upstream.name] = outcome.message
             elif isinstance(outcome, BaseException):
                 raise outcome
             else:
-                result.loaded.append(upstream.url)
+                result.loaded.append(upstream.name)
         return result

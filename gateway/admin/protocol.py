@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.fields import NAME_MAX_CHARS, ModelName, RateLimit
 from gateway.auth.caller import USER
 from gateway.auth.keys import ApiKey
+from gateway.fleet.upstream import Upstream
+from gateway.protection.protocol import EngineLoad
 
 
 class KeyCreate(BaseModel):
@@ -34,6 +36,28 @@ class KeyList(BaseModel):
     data: list[ApiKey]
 
 
+class EngineDetail(EngineLoad):
+    """One engine with the adapters on it (admins only: adapter names are users' data)."""
+
+    registered: list[str] = Field(description="Adapters in the engine's /v1/models.")
+    active: list[str] = Field(description="Adapters estimated to occupy its LoRA slots.")
+    breaker: str = Field(description="closed, half_open or open.")
+
+    @classmethod
+    def detail(cls, upstream: Upstream, max_loras: int) -> EngineDetail:
+        return cls(
+            **EngineLoad.of(upstream, max_loras).model_dump(),
+            registered=sorted(upstream.loaded_adapters),
+            active=sorted(upstream.active_adapters()),
+            breaker=upstream.breaker.state.value,
+        )
+
+
+class EngineList(BaseModel):
+    object: str = "list"
+    data: list[EngineDetail]
+
+
 class AdapterLoad(BaseModel):
     """Load an adapter into the engines before the first request needs it."""
 
@@ -47,5 +71,5 @@ class AdapterLoadResult(BaseModel):
 
     object: str = "adapter.load"
     model: str
-    loaded: list[str] = Field(description="URLs of the engines that have it loaded.")
-    failed: dict[str, str] = Field(description="Engine URL -> why loading it there failed.")
+    loaded: list[str] = Field(description="Public names of the engines that have it loaded.")
+    failed: dict[str, str] = Field(description="Engine name -> why loading it there failed.")

@@ -12,8 +12,16 @@ from fastapi import APIRouter, Depends, Request
 
 from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
-from gateway.admin.protocol import AdapterLoad, AdapterLoadResult, CreatedKey, KeyCreate, KeyList
-from gateway.api.deps import AdminDep, require_admin
+from gateway.admin.protocol import (
+    AdapterLoad,
+    AdapterLoadResult,
+    CreatedKey,
+    EngineDetail,
+    EngineList,
+    KeyCreate,
+    KeyList,
+)
+from gateway.api.deps import AdminDep, PoolDep, require_admin
 from gateway.api.fields import ObjectId
 from gateway.auth.keys import ApiKey
 
@@ -54,6 +62,13 @@ def get_key(keys: KeysDep, key_id: ObjectId) -> ApiKey:
 def revoke_key(keys: KeysDep, key_id: ObjectId) -> ApiKey:
     """Revoke a key: refused by this worker at once, by the others within ``auth.cache_s``."""
     return keys.revoke(key_id)
+
+
+@router.get("/engines")
+def list_engines(pool: PoolDep) -> EngineList:
+    """Every engine by public name, with its load and the adapters on it."""
+    max_loras = pool.settings.engine.max_loras
+    return EngineList(data=[EngineDetail.detail(up, max_loras) for up in pool.upstreams])
 
 
 @router.post("/adapters/load")

@@ -10,6 +10,7 @@ from gateway.protection.protocol import (
     DegradationChange,
     DegradationEntry,
     DegradationView,
+    EngineLoad,
     PublicStatus,
 )
 from gateway.protection.status import public_status
@@ -40,7 +41,10 @@ class ProtectionServing:
         )
 
     def status(self) -> PublicStatus:
-        return public_status(self.switch.setting, self.pool.upstreams, self.fallbacks)
+        shown = public_status(self.switch.setting, self.pool.upstreams, self.fallbacks)
+        max_loras = self.pool.settings.engine.max_loras
+        shown.engines = [EngineLoad.of(upstream, max_loras) for upstream in self.pool.upstreams]
+        return shown
 
 
 def actor_of(caller: Caller) -> str:

@@ -147,7 +147,7 @@ def test_admin_loads_an_adapter_into_the_engines(stack: Stack, tmp_path: Path) -
         timeout=120,
     )
     assert reply.status_code == 200, reply.text
-    assert reply.json()["loaded"] == [stack.engine_url]
+    assert reply.json()["loaded"] == ["engine-0"]  # public names, never URLs
     engine_models = httpx.get(f"{stack.engine_url}/v1/models", timeout=30).json()["data"]
     assert record.name in [m["id"] for m in engine_models]
 
