@@ -80,8 +80,28 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
     ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def start_stack(data_dir: Path, log_path: Path, **env: str) -> Stack:
-    port, engine_port = free_port(), free_port()
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (for ``--engines N``)."""
+    for _ in range(100):
+        first = free_port()
+        if all(_is_free(first + i) for i in range(1, count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def start_stack(data_dir: Path, log_path: Path, engines: int = 1, **env: str) -> Stack:
+    port, engine_port = free_port(), free_ports(engines)
+    if engines > 1:
+        env["LORAGATE_ENGINE__COUNT"] = str(engines)
     full_env = dict(os.environ)
     full_env.update(
         LORAGATE_DATA_DIR=str(data_dir),

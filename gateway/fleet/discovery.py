@@ -17,12 +17,15 @@ import socket
 from collections.abc import Awaitable, Callable
 
 from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.upstream import hashed_name
 from gateway.settings import DiscoverySettings
 
 log = logging.getLogger("loragate.discovery")
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> the addresses the name resolves to now."""
+Namer = Callable[[str, int], Awaitable[str | None]]
+"""(address, port) -> the address's own DNS name (its PTR record), or None."""
 
 
 async def resolve_dns(host: str, port: int) -> list[str]:
@@ -35,6 +38,26 @@ async def resolve_dns(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+async def reverse_dns(address: str, port: int) -> str | None:
+    """The address's PTR name: a StatefulSet pod behind a headless service answers
+    ``vllm-0.vllm.<namespace>.svc...``, which stays the same when the pod restarts."""
+    loop = asyncio.get_running_loop()
+    try:
+        host, _ = await loop.getnameinfo((address, port), socket.NI_NAMEREQD)
+    except (socket.gaierror, OSError):
+        return None
+    return str(host)
+
+
+def engine_names(named: dict[str, str | None]) -> dict[str, str]:
+    """URL -> public name: the first label of each PTR name when those are distinct (pods
+    of a StatefulSet: ``vllm-0``, ``vllm-1``), else ``engine-<hash>`` of the URL."""
+    labels = {url: name.split(".")[0] for url, name in named.items() if name}
+    if len(labels) == len(named) and len(set(labels.values())) == len(labels):
+        return labels
+    return {url: hashed_name(url) for url in named}
+
+
 def base_url(scheme: str, address: str, port: int) -> str:
     host = f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
     return f"{scheme}://{host}:{port}"
@@ -44,7 +67,11 @@ class DnsDiscovery:
     """Keeps the pool's members equal to what a DNS name resolves to."""
 
     def __init__(
-        self, pool: UpstreamPool, settings: DiscoverySettings, resolver: Resolver = resolve_dns
+        self,
+        pool: UpstreamPool,
+        settings: DiscoverySettings,
+        resolver: Resolver = resolve_dns,
+        namer: Namer = reverse_dns,
     ) -> None:
         assert settings.dns is not None
         host, _, port = settings.dns.rpartition(":")
@@ -54,6 +81,7 @@ class DnsDiscovery:
         self.pool = pool
         self.settings = settings
         self.resolver = resolver
+        self.namer = namer
         self._last: list[str] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -77,7 +105,8 @@ class DnsDiscovery:
         else:
             log.warning("%s resolves to %d engine(s)", self.host, len(urls))
         self._last = urls
-        self.pool.set_members(urls)
+        found = await asyncio.gather(*(self.namer(a, self.port) for a in addresses))
+        self.pool.set_members(urls, engine_names(dict(zip(urls, found, strict=True))))
         await self.pool.probe_all()
 
     async def _run(self) -> None:

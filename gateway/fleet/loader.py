@@ -26,6 +26,8 @@ from gateway.settings import Settings
 log = logging.getLogger("loragate.lora")
 
 ALREADY_LOADED = "has already been loaded"
+ALREADY = "already_loaded"
+"""The load hook's result when the engine had the adapter already (no load happened)."""
 
 LoadHook = Callable[[str, str, float | None], None]
 """Called after each load: (adapter name, 'ok' or the error's code, seconds or None)."""
@@ -58,14 +60,17 @@ class AdapterLoader:
             started = time.perf_counter()
             try:
                 async with self._engine_slots[upstream.url]:
-                    await self._load(upstream, record)
+                    loaded = await self._load(upstream, record)
             except APIError as exc:
                 self.on_load(record.name, exc.code or "error", None)
                 raise
             upstream.add_adapter(record.name)
+            if not loaded:  # another gateway (replica or worker) loaded it first
+                self.on_load(record.name, ALREADY, None)
+                return
             elapsed = time.perf_counter() - started
             self.on_load(record.name, "ok", elapsed)
-            log.info("loaded %s into %s in %.0f ms", record.name, upstream.url, elapsed * 1000)
+            log.info("loaded %s into %s in %.0f ms", record.name, upstream.name, elapsed * 1000)
 
     def forget(self, upstream: Upstream, name: str) -> None:
         upstream.forget_adapter(name)
@@ -83,7 +88,8 @@ class AdapterLoader:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("could not unload %s from %s: %r", name, upstream.url, exc)
 
-    async def _load(self, upstream: Upstream, record: AdapterRecord) -> None:
+    async def _load(self, upstream: Upstream, record: AdapterRecord) -> bool:
+        """Load it; False when the engine had it already."""
         path = engine_path(record.artifact_dir, self.pool.settings)
         body = {"lora_name": record.name, "lora_path": path}
         try:
@@ -96,8 +102,10 @@ class AdapterLoader:
                 f"The model service did not answer while loading {record.name}.",
                 self.pool.settings.retry_after_s,
             ) from exc
-        if status == 200 or (status == 400 and ALREADY_LOADED in payload.decode(errors="ignore")):
-            return
+        if status == 200:
+            return True
+        if status == 400 and ALREADY_LOADED in payload.decode(errors="ignore"):
+            return False
         raise AdapterLoadFailed(
             f"The engine could not load adapter {record.name}: {_message(payload)}"
         )

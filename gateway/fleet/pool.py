@@ -109,16 +109,18 @@ class UpstreamPool:
             return f"engine-{port - self.settings.engine.port}"
         return hashed_name(url)
 
-    def set_members(self, urls: list[str]) -> None:
+    def set_members(self, urls: list[str], names: dict[str, str] | None = None) -> None:
         """Make the engines exactly ``urls``: new ones are added (down until probed), those
-        no longer named are dropped; the others keep their state."""
+        no longer named are dropped; the others keep their state. ``names``: public names
+        by URL (discovery's); else :meth:`public_name`."""
+        names = names or {}
         known = {upstream.url: upstream for upstream in self.upstreams}
         protection = self.settings.protection
         self.upstreams = [
             known.get(url)
             or Upstream(
                 url,
-                name=self.public_name(url),
+                name=names.get(url) or self.public_name(url),
                 breaker=CircuitBreaker(protection.breaker_failures, protection.breaker_open_s),
             )
             for url in dict.fromkeys(urls)

@@ -150,7 +150,8 @@ ROUTING_DECISIONS = Counter(
 ROUTING_KINDS = ("base", "affinity", "spill", "cold")
 ADAPTER_LOADS = Counter(
     f"{PREFIX}_adapter_loads",
-    "Runtime adapter loads into an engine, by adapter and result ('ok' or an error code).",
+    "Runtime adapter loads into an engine, by adapter and result ('ok', 'already_loaded' "
+    "when another gateway loaded it first, or an error code).",
     ["adapter", "result"],
 )
 ADAPTER_LOAD_SECONDS = Histogram(

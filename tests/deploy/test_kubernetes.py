@@ -88,9 +88,15 @@ def test_scale_out_layout() -> None:
     assert named("PersistentVolumeClaim")["loragate-data"]["spec"]["accessModes"] == [
         "ReadWriteMany"
     ]
-    upstreams = yaml.safe_load(named("ConfigMap")["loragate-config"]["data"]["LORAGATE_UPSTREAMS"])
-    assert len(upstreams) == named("StatefulSet")["vllm"]["spec"]["replicas"]
+    config = named("ConfigMap")["loragate-config"]["data"]
+    assert "LORAGATE_UPSTREAMS" not in config  # engines come from DNS, not a static list
+    host, port = config["LORAGATE_DISCOVERY__DNS"].split(":")
+    engines = named("Service")["vllm"]["spec"]
+    assert engines["clusterIP"] == "None"  # headless: one A record per ready pod
+    assert host == "vllm"
+    assert int(port) == engines["ports"][0]["port"]
     gateway_env = {
         env["name"]: env.get("value") for env in specs["gateway"]["containers"][0]["env"]
     }
     assert gateway_env["LORAGATE_METRICS__MULTIPROC_DIR"] == "/run/loragate-metrics"
+    assert gateway_env["LORAGATE_ROUTING__SHARE_DIR"].startswith("/run/")  # per pod

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.fleet.discovery import DnsDiscovery, base_url
+from gateway.fleet.discovery import DnsDiscovery, base_url, engine_names
 from gateway.fleet.pool import UpstreamPool
+from gateway.fleet.upstream import hashed_name
 from gateway.settings import Settings
 
 
@@ -26,7 +27,11 @@ async def test_members_follow_the_name(tmp_path: Path) -> None:
     pool = UpstreamPool(settings)
     assert pool.upstreams == []
     resolver = Resolver()
-    discovery = DnsDiscovery(pool, settings.discovery, resolver)
+
+    async def no_ptr(address: str, port: int) -> str | None:
+        return None
+
+    discovery = DnsDiscovery(pool, settings.discovery, resolver, no_ptr)
     await pool.start()
     try:
         resolver.addresses = ["127.0.0.5", "127.0.0.6"]
@@ -52,6 +57,27 @@ async def test_members_follow_the_name(tmp_path: Path) -> None:
         assert pool.ranked("ft:a") == []  # -> 503 engine_unavailable with Retry-After
     finally:
         await pool.stop()
+
+
+def test_statefulset_pods_are_named_by_their_ptr_records() -> None:
+    pods = {
+        "http://127.0.0.5:9": "vllm-0.vllm.loragate.svc.cluster.local",
+        "http://127.0.0.6:9": "vllm-1.vllm.loragate.svc.cluster.local",
+    }
+    assert engine_names(dict(pods)) == {
+        "http://127.0.0.5:9": "vllm-0",
+        "http://127.0.0.6:9": "vllm-1",
+    }
+    clashing = {"http://127.0.0.5:9": "localhost", "http://127.0.0.6:9": "localhost"}
+    assert set(engine_names(dict(clashing)).values()) == {
+        hashed_name("http://127.0.0.5:9"),
+        hashed_name("http://127.0.0.6:9"),
+    }
+    some_unnamed: dict[str, str | None] = {
+        "http://127.0.0.5:9": "vllm-0.x",
+        "http://127.0.0.6:9": None,
+    }
+    assert engine_names(some_unnamed)["http://127.0.0.5:9"] == hashed_name("http://127.0.0.5:9")
 
 
 def test_ipv6_addresses_are_bracketed() -> None:
