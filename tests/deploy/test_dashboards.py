@@ -70,4 +70,10 @@ def test_adapter_and_engine_dashboards_are_per_adapter_and_vllm() -> None:
         exprs.setdefault(query.source.split(" / ")[0], []).append(query.expr)
     per_adapter = [re.search(r"by \([^)]*\badapter\b", expr) for expr in exprs["loragate-adapters"]]
     assert sum(match is not None for match in per_adapter) >= 8
-    assert all("vllm:" in expr or "up{" in expr for expr in exprs["loragate-engine"])
+    engine = exprs["loragate-engine"]
+    assert all("vllm:" in e or "up{" in e or "loragate_engine_" in e for e in engine)
+    # per engine: vLLM's own series by instance, the gateways' view by engine name
+    assert all(re.search(r"by \([^)]*\b(instance|engine)\b", e) for e in engine if "up{" not in e)
+    placement = [e for e in exprs["loragate-adapters"] if "loragate_adapter_placement" in e]
+    assert placement
+    assert all("by (adapter, engine)" in e for e in placement)
