@@ -3,6 +3,7 @@ the gateway in front of it, non-streaming and streaming, at each concurrency.
 
     python bench/gateway_overhead.py [--requests 2000] [--json out.json]
         [--gateway-env LORAGATE_X=1 ...] [--gateway-cmd 'python -m ... --port {port}']
+        [--fleet-engines 64 --fleet-adapters 1000]
 
 The stub and the gateway run as subprocesses; the load generator runs in this process.
 Exit status 0 when every target is met, 1 when one is missed, 2 when the run failed.
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import fleet_setup
 from loadgen import LoadResult, chat_body, run_fast, run_load
 from procs import MIB, ServerProcess, free_port, log_tail
 from report import (
@@ -60,6 +62,8 @@ class Options:
     json_path: Path | None
     api_key: str | None = None
     """Sent as Authorization: Bearer to both targets (the stub ignores it)."""
+    fleet_engines: int = 1
+    fleet_adapters: int = 0
 
 
 def build_gateway_cmd(port: int, template: str | None = None) -> list[str]:
@@ -73,10 +77,12 @@ def build_gateway_cmd(port: int, template: str | None = None) -> list[str]:
     ]
 
 
-def gateway_env(stub_port: int, data_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
+def gateway_env(
+    stub_port: int, data_dir: Path, overrides: dict[str, str], engines: int = 1
+) -> dict[str, str]:
     """The gateway's LORAGATE_* settings; `overrides` (from --gateway-env) win."""
     env = {
-        "LORAGATE_UPSTREAMS": json.dumps([f"http://127.0.0.1:{stub_port}"]),
+        "LORAGATE_UPSTREAMS": fleet_setup.upstreams(stub_port, engines),
         "LORAGATE_SERVED_MODEL_NAME": MODEL,
         "LORAGATE_DATA_DIR": str(data_dir),
     }
@@ -105,9 +111,10 @@ def child_env(settings: dict[str, str]) -> dict[str, str]:
 
 
 def start_stub(opts: Options, tmp: Path) -> tuple[ServerProcess, int]:
-    port = free_port()
+    port = fleet_setup.free_ports(opts.fleet_engines)
     cmd = [sys.executable, str(BENCH_DIR / "stub_upstream.py"), "--port", str(port)]
     cmd += ["--chunks", str(opts.chunks), "--interval-ms", str(opts.stub_interval_ms)]
+    cmd += fleet_setup.stub_args(opts.fleet_engines, opts.fleet_adapters)
     stub = ServerProcess("stub upstream", cmd, child_env({}), tmp / "stub.log", REPO_ROOT)
     return stub, port
 
@@ -116,7 +123,8 @@ def start_gateway(opts: Options, tmp: Path, stub_port: int) -> tuple[ServerProce
     port = free_port()
     data_dir = tmp / "data"
     data_dir.mkdir(exist_ok=True)
-    env = child_env(gateway_env(stub_port, data_dir, opts.gateway_env))
+    fleet_setup.publish_adapters(data_dir, opts.fleet_adapters, MODEL)
+    env = child_env(gateway_env(stub_port, data_dir, opts.gateway_env, opts.fleet_engines))
     cmd = build_gateway_cmd(port, opts.gateway_cmd)
     return ServerProcess("gateway", cmd, env, tmp / "gateway.log", REPO_ROOT), port
 
@@ -241,6 +249,8 @@ def summarize(
         "stub_interval_ms": opts.stub_interval_ms,
         "gateway_cmd": build_gateway_cmd(0, opts.gateway_cmd),
         "gateway_env": gateway_env(0, Path("<tmp>"), opts.gateway_env),
+        "fleet_engines": opts.fleet_engines,
+        "fleet_adapters": opts.fleet_adapters,
     }
     return {
         "config": config,
@@ -285,6 +295,8 @@ def parse_args(argv: list[str] | None) -> Options:
         "--gateway-env", type=key_value, action="append", default=[], metavar="KEY=VALUE"
     )
     p.add_argument("--json", type=Path, help="also write the results here as JSON")
+    p.add_argument("--fleet-engines", type=int, default=1, help="stub engines the gateway polls")
+    p.add_argument("--fleet-adapters", type=int, default=0, help="adapters in the registry")
     a = p.parse_args(argv)
     if a.requests < 1 or a.warmup < 1:
         p.error("--requests and --warmup must be at least 1")
@@ -300,6 +312,8 @@ def parse_args(argv: list[str] | None) -> Options:
         gateway_ready_path=a.gateway_ready_path,
         gateway_env=dict(a.gateway_env),
         json_path=a.json,
+        fleet_engines=max(1, a.fleet_engines),
+        fleet_adapters=max(0, a.fleet_adapters),
     )
 
 

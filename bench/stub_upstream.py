@@ -5,6 +5,11 @@ gateway is the gateway's own, not an engine's. One process, raw asyncio protocol
 httptools request parser, keep-alive, uvloop when available. Listens on 127.0.0.1 only.
 
     python bench/stub_upstream.py --port 9001 [--chunks 16] [--interval-ms 0]
+        [--extra-ports N] [--metrics-page FILE] [--adapters-per-port K]
+
+A fleet stand-in: ``--extra-ports N`` also listens on the N ports after ``--port``, each an
+"engine" whose ``/metrics`` is the page in ``--metrics-page`` (a real vLLM page) and whose
+``/v1/models`` lists ``--adapters-per-port`` adapters of its own besides the base model.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import httptools
@@ -56,6 +62,8 @@ CHUNKED_END = b"0\r\n\r\n"
 class StubConfig:
     chunks: int = 16
     interval_s: float = 0.0
+    metrics_page: bytes = b""
+    models_body: bytes = MODELS_BODY
 
 
 @dataclass(frozen=True)
@@ -290,7 +298,9 @@ class StubProtocol(asyncio.Protocol):
         if path == b"/health" and method == b"GET":
             return Reply(200, b"", b"text/plain")
         if path == b"/v1/models" and method == b"GET":
-            return Reply(200, MODELS_BODY)
+            return Reply(200, self._config.models_body)
+        if path == b"/metrics" and method == b"GET":
+            return Reply(200, self._config.metrics_page, b"text/plain; version=0.0.4")
         return Reply(404, error_body(f"no route {path.decode(errors='replace')}", 404))
 
     def _send_now(self, answer: Completion | Reply, keep_alive: bool) -> None:
@@ -336,17 +346,36 @@ class StubProtocol(asyncio.Protocol):
             self._transport.close()
 
 
-async def serve(port: int, config: StubConfig) -> None:
+def models_body(port_index: int, adapters: int) -> bytes:
+    """The base model and ``adapters`` adapters of this port's own (names never repeat)."""
+    base = orjson.loads(MODELS_BODY)
+    for i in range(adapters):
+        name = f"ft:stub-model:p{port_index}a{i}:ftjob-bench"
+        base["data"].append({**base["data"][0], "id": name, "root": name, "parent": "stub-model"})
+    return orjson.dumps(base)
+
+
+async def serve(port: int, configs: list[StubConfig]) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: StubProtocol(config), "127.0.0.1", port, reuse_address=True, backlog=1024
-    )
+    servers = []
+    for offset, config in enumerate(configs):
+        servers.append(
+            await loop.create_server(
+                lambda c=config: StubProtocol(c),  # type: ignore[misc]
+                "127.0.0.1",
+                port + offset,
+                reuse_address=True,
+                backlog=1024,
+            )
+        )
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"stub upstream ready on http://127.0.0.1:{port} (chunks={config.chunks})", flush=True)
-    async with server:
-        await stop.wait()
+    chunks = configs[0].chunks
+    print(f"stub upstream ready on http://127.0.0.1:{port} (chunks={chunks})", flush=True)
+    await stop.wait()
+    for server in servers:
+        server.close()
 
 
 def run_fast(main: Coroutine[Any, Any, None]) -> None:
@@ -369,10 +398,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--interval-ms", type=float, default=0.0, help="pause between streamed events"
     )
+    parser.add_argument("--extra-ports", type=int, default=0, help="more engines, next ports")
+    parser.add_argument("--metrics-page", type=Path, help="served at /metrics on every port")
+    parser.add_argument("--adapters-per-port", type=int, default=0, help="in each /v1/models")
     args = parser.parse_args(argv)
     if args.chunks < 1:
         parser.error("--chunks must be at least 1")
-    run_fast(serve(args.port, StubConfig(chunks=args.chunks, interval_s=args.interval_ms / 1000)))
+    page = args.metrics_page.read_bytes() if args.metrics_page else b""
+    configs = [
+        StubConfig(
+            chunks=args.chunks,
+            interval_s=args.interval_ms / 1000,
+            metrics_page=page,
+            models_body=models_body(i, args.adapters_per_port) if i else MODELS_BODY,
+        )
+        for i in range(args.extra_ports + 1)
+    ]
+    run_fast(serve(args.port, configs))
     return 0
 
 

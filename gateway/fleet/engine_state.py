@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -28,32 +29,42 @@ from gateway.fleet.upstream import Upstream
 
 log = logging.getLogger("loragate.engine_state")
 
+MODELS_EVERY_S = 2.0
+"""How often /v1/models is read too: it changes only when adapters are loaded or unloaded,
+and this gateway learns of its own loads at once."""
 STATE_FILE = "engine-state.json"
 LOCK_FILE = "engine-state.lock"
 
 
-async def scrape(session: aiohttp.ClientSession, url: str, timeout_s: float) -> dict[str, Any]:
-    """One engine's numbers as JSON-able data (``error`` set when it did not answer)."""
+async def scrape(
+    session: aiohttp.ClientSession, url: str, timeout_s: float, with_models: bool = True
+) -> dict[str, Any]:
+    """One engine's numbers as JSON-able data (``error`` set when it did not answer);
+    ``adapters`` only ``with_models`` (its /v1/models changes only when adapters load)."""
     limit = aiohttp.ClientTimeout(total=timeout_s)
     try:
         async with session.get(f"{url}/metrics", timeout=limit) as resp:
             resp.raise_for_status()
-            page = await resp.text()
-        async with session.get(f"{url}/v1/models", timeout=limit) as resp:
-            resp.raise_for_status()
-            models = orjson.loads(await resp.read()).get("data", [])
+            page = (await resp.read()).decode("utf-8", "replace")
+        models = None
+        if with_models:
+            async with session.get(f"{url}/v1/models", timeout=limit) as resp:
+                resp.raise_for_status()
+                models = orjson.loads(await resp.read()).get("data", [])
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         return {"error": type(exc).__name__}
     metrics = parse_engine_metrics(page)
-    return {
+    sample: dict[str, Any] = {
         "running": metrics.running,
         "waiting": metrics.waiting,
         "kv": metrics.kv_cache_usage,
         "max_lora": metrics.max_lora,
         "running_adapters": sorted(metrics.running_adapters),
         "waiting_adapters": sorted(metrics.waiting_adapters),
-        "adapters": [str(m["id"]) for m in models if m.get("parent") is not None],
     }
+    if models is not None:
+        sample["adapters"] = [str(m["id"]) for m in models if m.get("parent") is not None]
+    return sample
 
 
 def apply_sample(upstream: Upstream, sample: dict[str, Any], at: float) -> None:
@@ -69,16 +80,24 @@ def apply_sample(upstream: Upstream, sample: dict[str, Any], at: float) -> None:
         waiting_adapters=frozenset(sample["waiting_adapters"]),
     )
     upstream.load_at = at
-    if upstream.healthy:
+    if upstream.healthy and "adapters" in sample:
         upstream.set_adapters(set(sample["adapters"]))
 
 
 class EngineStatePoller:
     """Keeps the pool's engines' load current (see the module's docstring)."""
 
-    def __init__(self, pool: UpstreamPool, interval_s: float, share_dir: Path | None) -> None:
+    def __init__(
+        self,
+        pool: UpstreamPool,
+        interval_s: float,
+        share_dir: Path | None,
+        models_every_s: float = MODELS_EVERY_S,
+    ) -> None:
         self.pool = pool
         self.interval_s = interval_s
+        self.models_every_s = models_every_s
+        self._models_at = -math.inf
         self.share_dir = share_dir
         self.scrapes = 0
         """Scrapes of all engines this worker made (for tests and the benchmark)."""
@@ -126,8 +145,12 @@ class EngineStatePoller:
     async def _scrape_all(self) -> dict[str, dict[str, Any]]:
         upstreams = list(self.pool.upstreams)
         timeout = max(self.interval_s * 4, 1.0)
+        now = time.monotonic()
+        with_models = now - self._models_at >= self.models_every_s
+        if with_models:
+            self._models_at = now
         found = await asyncio.gather(
-            *(scrape(self.pool.session, up.url, timeout) for up in upstreams)
+            *(scrape(self.pool.session, up.url, timeout, with_models) for up in upstreams)
         )
         self.scrapes += 1
         return {up.url: sample for up, sample in zip(upstreams, found, strict=True)}

@@ -34,6 +34,11 @@ class LabelFold:
             return name
         return OTHER
 
+    def known(self, name: str) -> str:
+        """The label of a name this worker has admitted already, else ``other``: for gauges
+        that describe names (placement) without spending the budget on them."""
+        return name if name in self._admitted else OTHER
+
     def _admit(self, name: str) -> bool:
         if self.shared_dir is None:
             return len(self._admitted) < self.limit

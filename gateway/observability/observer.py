@@ -70,7 +70,7 @@ def sample_engine(upstream: Upstream, breaker_state: int, placed_before: set[str
     ENGINE_KV_CACHE.labels(name).set(upstream.load.kv_cache_usage)
     ENGINE_IN_FLIGHT.labels(name).set(upstream.in_flight)
     ENGINE_ACTIVE_ADAPTERS.labels(name).set(len(upstream.active_adapters()))
-    adapter_label = labels.budget().adapters
+    adapter_label = labels.budget().adapters.known
     placed = {adapter_label(adapter) for adapter in upstream.loaded_adapters}
     for adapter in placed:
         ADAPTER_PLACEMENT.labels(adapter, name).set(1)
