@@ -7,6 +7,7 @@ from pathlib import Path
 from prometheus_client import REGISTRY
 
 from gateway.fleet.pool import UpstreamPool
+from gateway.observability import labels
 from gateway.observability.observer import MetricsObserver
 from gateway.settings import Settings
 
@@ -24,11 +25,13 @@ def test_sampling_reads_the_pool_and_the_hooks(tmp_path: Path) -> None:
     first, second = (upstream.name for upstream in pool.upstreams)
     pool.upstreams[0].mark(True)
     pool.upstreams[0].loaded_adapters.update({"ft:a", "ft:b"})
+    labels.budget().adapters("ft:a")  # a request named it: it has a label of its own
     observer.sample()
     assert gauge("loragate_upstream_up", upstream=first) == 1
     assert gauge("loragate_upstream_up", upstream=second) == 0
     assert gauge("loragate_adapters_resident", upstream=first) == 2
     assert gauge("loragate_adapter_placement", adapter="ft:a", engine=first) == 1
+    assert gauge("loragate_adapter_placement", adapter="other", engine=first) == 1  # ft:b
     assert gauge("loragate_upstream_breaker_state", upstream=second) == 0
     assert gauge("loragate_degradation_mode") == 0
 
