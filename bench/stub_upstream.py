@@ -27,6 +27,7 @@ from typing import Any, cast
 
 import httptools
 import orjson
+from fleet_setup import fleet_models
 
 JsonDict = dict[str, Any]
 
@@ -346,15 +347,6 @@ class StubProtocol(asyncio.Protocol):
             self._transport.close()
 
 
-def models_body(port_index: int, adapters: int) -> bytes:
-    """The base model and ``adapters`` adapters of this port's own (names never repeat)."""
-    base = orjson.loads(MODELS_BODY)
-    for i in range(adapters):
-        name = f"ft:stub-model:p{port_index}a{i}:ftjob-bench"
-        base["data"].append({**base["data"][0], "id": name, "root": name, "parent": "stub-model"})
-    return orjson.dumps(base)
-
-
 async def serve(port: int, configs: list[StubConfig]) -> None:
     loop = asyncio.get_running_loop()
     servers = []
@@ -410,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
             chunks=args.chunks,
             interval_s=args.interval_ms / 1000,
             metrics_page=page,
-            models_body=models_body(i, args.adapters_per_port) if i else MODELS_BODY,
+            models_body=fleet_models(MODELS_BODY, i, args.adapters_per_port),
         )
         for i in range(args.extra_ports + 1)
     ]

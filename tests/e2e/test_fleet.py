@@ -25,6 +25,7 @@ from tests.lora_fixtures import publish_random_adapter
 pytestmark = pytest.mark.engine
 
 ENGINES = ("engine-0", "engine-1")
+PROMPT = "等了一个小时"
 BUSY = "4"  # LORAGATE_ROUTING__BUSY_LOAD: low, so a small load makes an engine busy
 
 
@@ -85,8 +86,10 @@ def adapter(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> AdapterRe
     )
 
 
-def chat(fleet: Fleet, model: str, gateway: int = 0, **extra: Any) -> httpx.Response:
-    body = {"model": model, "messages": [{"role": "user", "content": "送餐很快"}], **extra}
+def chat(
+    fleet: Fleet, model: str, gateway: int = 0, prompt: str = "送餐很快", **extra: Any
+) -> httpx.Response:
+    body = {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
     return httpx.post(
         f"{fleet.gateways[gateway]}/v1/chat/completions",
         json=body,
@@ -156,7 +159,7 @@ def test_greedy_output_is_the_same_on_either_engine(fleet: Fleet, adapter: Adapt
     assert registered_on(fleet, adapter.name) == [0, 1]  # after the spill
     body = {
         "model": adapter.name,
-        "messages": [{"role": "user", "content": "等了一个小时"}],
+        "messages": [{"role": "user", "content": PROMPT}],
         "max_tokens": 16,
         "temperature": 0,
     }
@@ -167,7 +170,9 @@ def test_greedy_output_is_the_same_on_either_engine(fleet: Fleet, adapter: Adapt
     texts = [answer["choices"][0]["message"]["content"] for answer in answers]
     assert texts[0] == texts[1]
     assert texts[0]  # the random adapter says something
-    through = many(fleet, adapter.name, count=8, parallel=8, max_tokens=16, temperature=0)
+    through = many(
+        fleet, adapter.name, count=8, parallel=8, prompt=PROMPT, max_tokens=16, temperature=0
+    )
     assert {r.json()["choices"][0]["message"]["content"] for r in through} == {texts[0]}
 
 
