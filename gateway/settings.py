@@ -205,7 +205,12 @@ class RoutingSettings(BaseModel):
     """
 
     busy_load: float = Field(
-        6.0, gt=0, description="Load at which an engine counts as busy: a loaded adapter spills."
+        16.0, gt=0, description="Load at which an engine counts as busy: a loaded adapter spills."
+    )
+    balance: float = Field(
+        0.5,
+        ge=0,
+        description="Busy also needs a load past (1 + balance) x the fleet's mean load.",
     )
     slot_penalty: float = Field(
         4.0,

@@ -24,10 +24,13 @@ Rules (thresholds in :class:`RoutingPolicy`, from ``LORAGATE_ROUTING__*``):
   without talking to the others; an engine joining takes about 1/(n+1) of the adapters, one
   leaving moves only its own;
 - an adapter registered somewhere: the least-loaded engine that has it (``kind="affinity"``),
-  unless all of them are at ``busy_load`` or past it: then the first engine of its rendezvous
-  order that does not have it and is below ``busy_load`` (``kind="spill"``). Hot adapters
-  spread down their rendezvous order; cold ones stay on one engine. When every engine is busy
-  it stays on its least-loaded holder (a spill would only add an adapter load);
+  unless all of them are busy: then the first engine of its rendezvous order that does not
+  have it and is not busy (``kind="spill"``). Busy means a load at or past
+  ``max(busy_load, (1 + balance) * mean load of the healthy engines)``: past an absolute
+  floor (a lightly loaded fleet never spreads an adapter) and well above the fleet's mean
+  (when every engine is loaded alike, a spill buys no speed and costs an adapter load).
+  Hot adapters spread down their rendezvous order; cold ones stay on one engine. When every
+  engine is busy it stays on its least-loaded holder (a spill would only add a load);
 - LoRA-slot pressure: an engine whose estimated active adapters fill its ``max_loras`` slots
   and do not include this adapter gets ``slot_penalty`` added to its load for this request.
 
@@ -90,8 +93,9 @@ class Decision:
 class RoutingPolicy:
     """The thresholds of the rules above (units: load, see the module's docstring)."""
 
-    busy_load: float = 6.0
-    slot_penalty: float = 4.0
+    busy_load: float = 16.0
+    balance: float = 0.5
+    slot_penalty: float = 8.0
     waiting_weight: float = 1.0
     kv_weight: float = 2.0
 
@@ -99,6 +103,7 @@ class RoutingPolicy:
     def from_settings(cls, settings: RoutingSettings) -> RoutingPolicy:
         return cls(
             busy_load=settings.busy_load,
+            balance=settings.balance,
             slot_penalty=settings.slot_penalty,
             waiting_weight=settings.waiting_weight,
             kv_weight=settings.kv_weight,
@@ -157,11 +162,12 @@ def choose(
         ranked = sorted((load_for(engines[i], adapter, policy, in_flight[i]), i) for i in held)
     by_load = tuple(i for _, i in ranked)
     rest = snap.rest(adapter)
-    if ranked[0][0] < policy.busy_load:
+    busy = max(policy.busy_load, (1 + policy.balance) * snap.mean_load(engines, policy))
+    if ranked[0][0] < busy:
         return Decision(by_load + rest, "affinity")
     for at, i in enumerate(rest):
         flight = None if in_flight is None else in_flight[i]
-        if load_for(engines[i], adapter, policy, flight) < policy.busy_load:
+        if load_for(engines[i], adapter, policy, flight) < busy:
             return Decision((i, *by_load, *rest[:at], *rest[at + 1 :]), "spill")
     return Decision(by_load + rest, "affinity")
 
@@ -228,6 +234,11 @@ class _Snapshot:
         self.holders = {name: tuple(where) for name, where in index.items()}
         self._rest: dict[str, tuple[int, ...]] = {}
         self._floor: tuple[RoutingPolicy, list[tuple[float, int, int, float]]] | None = None
+
+    def mean_load(self, engines: Sequence[EngineView], policy: RoutingPolicy) -> float:
+        """Mean load of the healthy engines, without this gateway's in-flight requests."""
+        floors = self.base_floor(engines, policy)
+        return sum(floor for floor, *_ in floors) / len(floors)
 
     def base_floor(
         self, engines: Sequence[EngineView], policy: RoutingPolicy

@@ -197,6 +197,29 @@ def test_when_every_engine_is_busy_it_stays_on_its_least_loaded_holder() -> None
     assert (decision.kind, decision.order[0]) == ("affinity", 1)
 
 
+@pytest.mark.parametrize(
+    ("holder_running", "others_running", "kind"),
+    [
+        (20, 10, "spill"),  # past busy_load and 1.5 x the mean (12.5)
+        (15, 10, "affinity"),  # past busy_load but not far above the mean
+        (20, 20, "affinity"),  # everyone equally loaded: a spill would gain nothing
+    ],
+)
+def test_an_engine_is_busy_only_when_also_well_above_the_fleets_mean(
+    holder_running: int, others_running: int, kind: str
+) -> None:
+    policy = RoutingPolicy(busy_load=12.0, balance=0.5, kv_weight=0.0)
+    engines = fleet(4, running=others_running)
+    engines = with_(engines, 0, registered=frozenset({HOT}), running=holder_running)
+    assert choose(engines, HOT, policy).kind == kind
+
+
+def test_a_lightly_loaded_fleet_does_not_spread_an_adapter() -> None:
+    # Far above the mean (0.75) but under busy_load: the floor keeps it on one engine.
+    engines = with_(fleet(4), 0, registered=frozenset({HOT}), running=3)
+    assert choose(engines, HOT, POLICY).kind == "affinity"
+
+
 def test_the_busy_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LORAGATE_ROUTING__BUSY_LOAD", "1")
     policy = RoutingPolicy.from_settings(Settings().routing)
