@@ -9,7 +9,10 @@ the engine directly and measures:
   the base model), from the gaps between streamed tokens; the same with one stream;
 - prefill time of one request of about ``--prompt-words`` words (time to first token);
 - adapter load time (``POST /v1/load_lora_adapter``), and the extra first-token time of the
-  first request an adapter serves.
+  first request an adapter serves;
+- LoRA slot swap time: first-token time of one-at-a-time requests cycling over more adapters
+  than ``max_loras`` (each finds its adapter out of the slots but in the engine's CPU cache,
+  ``--max-cpu-loras`` 32) minus the same cycling over adapters that fit.
 
 Writes bench/results/engine_profile.json. With ``--metrics-fixture PATH`` it also saves the
 engine's /metrics page, taken while adapter requests run (the engine-metrics parser's test
@@ -41,6 +44,7 @@ from tests.lora_fixtures import publish_random_adapter
 BASE = "loragate-tiny"
 RESULTS = Path(__file__).resolve().parent / "results" / "engine_profile.json"
 MAX_LORAS = 8
+CPU_LORAS = 32
 
 
 async def stream_times(
@@ -129,6 +133,7 @@ async def measure(args: argparse.Namespace, stack: EngineStack, work: Path) -> d
         for models in ([BASE], names[:1], names[:MAX_LORAS]):  # warm-up of each batch shape
             await decode_step_ms(session, url, models, args.batch, 16)
         warm_first = [await first_token_ms(session, url, n, "Hi") for n in names[MAX_LORAS:]]
+        swap = await slot_swap_ms(session, url, names, args.rounds)
         if args.metrics_fixture:
             await save_metrics_page(session, url, names[:4], args.metrics_fixture)
         rounds: dict[str, list[float]] = {}
@@ -164,8 +169,23 @@ async def measure(args: argparse.Namespace, stack: EngineStack, work: Path) -> d
         "adapter_first_use_extra_ms": round(
             statistics.median(cold_first) - statistics.median(warm_first), 3
         ),
+        "slot_swap_ms": round(swap, 3),
+        "cpu_loras": CPU_LORAS,
         "rounds": args.rounds,
     }
+
+
+async def slot_swap_ms(
+    session: aiohttp.ClientSession, url: str, names: list[str], rounds: int
+) -> float:
+    """Extra first-token time when the adapter must be swapped into a LoRA slot."""
+    fits, swaps = [], []
+    for _ in range(rounds):
+        for name in names[:4] * 3:
+            fits.append(await first_token_ms(session, url, name, "Hi"))
+        for name in names[: MAX_LORAS + 2] * 3:
+            swaps.append(await first_token_ms(session, url, name, "Hi"))
+    return statistics.median(swaps) - statistics.median(fits)
 
 
 async def count_prompt_tokens(session: aiohttp.ClientSession, url: str, prompt: str) -> int:
@@ -184,7 +204,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="engine-profile-") as tmp:
-        stack = EngineStack(Path(tmp) / "data", {"LORAGATE_ENGINE__MAX_LORAS": str(MAX_LORAS)})
+        env = {
+            "LORAGATE_ENGINE__MAX_LORAS": str(MAX_LORAS),
+            "LORAGATE_ENGINE__EXTRA_ARGS": json.dumps(["--max-cpu-loras", str(CPU_LORAS)]),
+        }
+        stack = EngineStack(Path(tmp) / "data", env)
         try:
             stack.wait_ready()
             print(f"front ends pinned to cores {stack.pin_front_ends()}")
