@@ -126,7 +126,7 @@ class SimEngine:
             admitted.append(request)
         self.waiting.extendleft(reversed(skipped))
         stall = 0.0
-        for name in {r.adapter for r in admitted if r.adapter is not None}:
+        for name in dict.fromkeys(r.adapter for r in admitted if r.adapter is not None):
             stall += self._use(name, in_batch)
         self.running.extend(admitted)
         self.admitted = admitted

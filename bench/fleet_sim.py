@@ -1,6 +1,6 @@
 """A fleet of vLLM engines under many adapters, simulated, with the REAL routing policy.
 
-    python bench/fleet_sim.py [--profile cpu|gpu] [--json OUT] [--seconds 120] [--sweep]
+    python bench/fleet_sim.py [--profile cpu|gpu] [--json OUT] [--seconds 90] [--sweep]
 
 16 engines modelled by a profile (bench/fleet_engine.py; bench/results/engine_profile.json
 measured here, gpu_profile.json from published numbers), 500 adapters with Zipf(1.0)
@@ -254,7 +254,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="Write the results here.")
-    parser.add_argument("--seconds", type=float, default=120.0, help="Simulated time per run.")
+    parser.add_argument("--seconds", type=float, default=90.0, help="Simulated time per run.")
     parser.add_argument("--output-tokens", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections import deque
 
 from gateway.fleet.policy import EngineView, RoutingPolicy, choose
 
@@ -54,21 +55,32 @@ def per_decision_us(size: int, seed: int = 5) -> tuple[float, float, float]:
     weights = list(itertools.accumulate(1.0 / r for r in range(1, ADAPTERS + 1)))
     asked = rng.choices(names, cum_weights=weights, k=DECISIONS)
     policy = RoutingPolicy()
-    in_flight = [rng.randint(0, 12) for _ in range(size)]
+    in_flight = [0] * size
     for name in names:  # rendezvous orders are cached per membership: measure steady state
         choose(views, name, policy, in_flight)
+    # Requests finish as new ones come: each decision adds one in flight where it goes and
+    # the decision 8 x size ago finishes (about 8 in flight per engine, as under load).
+    recent: deque[int] = deque(rng.randrange(size) for _ in range(8 * size))
     started = time.process_time()
     for name in asked:
-        in_flight[choose(views, name, policy, in_flight).order[0]] += 1
+        chosen = choose(views, name, policy, in_flight).order[0]
+        in_flight[chosen] += 1
+        recent.append(chosen)
+        done = recent.popleft()
+        in_flight[done] = max(0, in_flight[done] - 1)
     adapter_us = (time.process_time() - started) / DECISIONS * 1e6
     started = time.process_time()
     for _ in range(DECISIONS // 4):
-        in_flight[choose(views, None, policy, in_flight).order[0]] += 1
+        chosen = choose(views, None, policy, in_flight).order[0]
+        in_flight[chosen] += 1
+        recent.append(chosen)
+        done = recent.popleft()
+        in_flight[done] = max(0, in_flight[done] - 1)
     base_us = (time.process_time() - started) / (DECISIONS // 4) * 1e6
     snapshots = 50
     started = time.process_time()
     for _ in range(snapshots):
-        choose(tuple(views), names[0], policy, in_flight)
+        choose(tuple(list(views)), names[0], policy, in_flight)  # a new tuple
     snapshot_us = (time.process_time() - started) / snapshots * 1e6
     return adapter_us, base_us, snapshot_us
 

@@ -29,6 +29,7 @@ Rules (thresholds in :class:`RoutingPolicy`, from ``LORAGATE_ROUTING__*``):
   ``max(busy_load, (1 + balance) * mean load of the healthy engines)``: past an absolute
   floor (a lightly loaded fleet never spreads an adapter) and well above the fleet's mean
   (when every engine is loaded alike, a spill buys no speed and costs an adapter load).
+  A spill looks at the next ``SPILL_SCAN`` engines of the order only.
   Hot adapters spread down their rendezvous order; cold ones stay on one engine. When every
   engine is busy it stays on its least-loaded holder (a spill would only add a load);
 - LoRA-slot pressure: an engine whose estimated active adapters fill its ``max_loras`` slots
@@ -59,6 +60,8 @@ Kind = Literal["base", "affinity", "spill", "cold"]
 RENDEZVOUS_CACHE = 4096
 """Adapters whose rendezvous order is kept per membership (least recently used go first)."""
 MEMBERSHIPS_KEPT = 4
+SPILL_SCAN = 16
+"""Engines of the rendezvous order a spill looks at; past them it stays with its holders."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ def choose(
     busy = max(policy.busy_load, (1 + policy.balance) * snap.mean_load(engines, policy))
     if ranked[0][0] < busy:
         return Decision(by_load + rest, "affinity")
-    for at, i in enumerate(rest):
+    for at, i in enumerate(rest[:SPILL_SCAN]):
         flight = None if in_flight is None else in_flight[i]
         if load_for(engines[i], adapter, policy, flight) < busy:
             return Decision((i, *by_load, *rest[:at], *rest[at + 1 :]), "spill")
@@ -234,11 +237,14 @@ class _Snapshot:
         self.holders = {name: tuple(where) for name, where in index.items()}
         self._rest: dict[str, tuple[int, ...]] = {}
         self._floor: tuple[RoutingPolicy, list[tuple[float, int, int, float]]] | None = None
+        self._mean: tuple[RoutingPolicy, float] | None = None
 
     def mean_load(self, engines: Sequence[EngineView], policy: RoutingPolicy) -> float:
         """Mean load of the healthy engines, without this gateway's in-flight requests."""
-        floors = self.base_floor(engines, policy)
-        return sum(floor for floor, *_ in floors) / len(floors)
+        if self._mean is None or self._mean[0] is not policy:
+            floors = self.base_floor(engines, policy)
+            self._mean = (policy, sum(floor for floor, *_ in floors) / len(floors))
+        return self._mean[1]
 
     def base_floor(
         self, engines: Sequence[EngineView], policy: RoutingPolicy
