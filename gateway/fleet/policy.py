@@ -40,7 +40,9 @@ health), and the adapter -> holders index per engines tuple, kept while the same
 is passed again (one poll's snapshot). With the same tuple, a request costs the loads of the
 few engines compared, independent of the fleet's size; pass the live in-flight counts as
 ``in_flight`` (the views' own are then ignored) rather than rebuilding the views per request.
-A new tuple costs one pass over it. Base requests read every healthy engine's load (O(n)).
+A new tuple costs one pass over it and its registered sets. A base request visits engines
+by their polled load and stops when none left can beat the best (usually a few; all of them
+when many are loaded alike). Derived loads are cached per policy object: build it once.
 Not thread-safe (the caches): call it from one event loop.
 """
 

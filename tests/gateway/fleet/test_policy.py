@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from gateway.fleet.policy import (
+    SPILL_SCAN,
     EngineView,
     RoutingPolicy,
     choose,
@@ -188,6 +189,22 @@ def test_after_a_spill_both_engines_serve_it_by_load() -> None:
     engines = with_(engines, order[0], registered=both, running=3)
     engines = with_(engines, order[1], registered=both, running=1)
     assert choose(engines, HOT, POLICY).order[:2] == (order[1], order[0])
+
+
+def test_a_spill_looks_only_at_the_next_few_engines_of_the_order() -> None:
+    policy = RoutingPolicy(busy_load=4.0, balance=0.0, kv_weight=0.0)
+    engines = fleet(SPILL_SCAN + 3)
+    order = choose(engines, HOT, policy).order
+    engines = with_(engines, order[0], registered=frozenset({HOT}), running=30)
+    for i in order[1 : SPILL_SCAN + 1]:
+        engines = with_(engines, i, running=30)
+    # Idle engines lie past the scanned part of the order: the adapter stays home.
+    decision = choose(engines, HOT, policy)
+    assert (decision.kind, decision.order[0]) == ("affinity", order[0])
+    # The last scanned engine idle: it spills there.
+    engines = with_(engines, order[SPILL_SCAN], running=0)
+    decision = choose(engines, HOT, policy)
+    assert (decision.kind, decision.order[0]) == ("spill", order[SPILL_SCAN])
 
 
 def test_when_every_engine_is_busy_it_stays_on_its_least_loaded_holder() -> None:
