@@ -213,7 +213,7 @@ class RoutingSettings(BaseModel):
         description="Busy also needs a load past (1 + balance) x the fleet's mean load.",
     )
     slot_penalty: float = Field(
-        4.0,
+        8.0,
         ge=0,
         description="Added to the load of an engine whose LoRA slots are all taken "
         "by other adapters.",

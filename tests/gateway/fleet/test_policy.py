@@ -19,7 +19,7 @@ from gateway.fleet.policy import (
     load_of,
     rendezvous_score,
 )
-from gateway.settings import Settings
+from gateway.settings import RoutingSettings, Settings
 
 POLICY = RoutingPolicy(busy_load=4.0, slot_penalty=3.0, waiting_weight=1.0, kv_weight=2.0)
 HOT = "ft:tiny:hot:job1"
@@ -235,6 +235,11 @@ def test_a_lightly_loaded_fleet_does_not_spread_an_adapter() -> None:
     # Far above the mean (0.75) but under busy_load: the floor keeps it on one engine.
     engines = with_(fleet(4), 0, registered=frozenset({HOT}), running=3)
     assert choose(engines, HOT, POLICY).kind == "affinity"
+
+
+def test_the_settings_defaults_are_the_policys() -> None:
+    # The defaults the simulation chose live in both places; they must not drift apart.
+    assert RoutingPolicy.from_settings(RoutingSettings()) == RoutingPolicy()
 
 
 def test_the_busy_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
