@@ -12,8 +12,9 @@ three policies:
 - affinity_first: today's ``UpstreamPool.ranked`` (round-robin, engines that have the adapter
   registered first);
 - loragate: ``gateway.fleet.policy.choose`` with its default thresholds. It sees engine
-  metrics as a 250 ms poller would (running, waiting, KV use one poll old) and this
-  gateway's in-flight requests and adapters now.
+  metrics as a 250 ms poller would (running, waiting, KV use one poll old; KV use modelled
+  as the running batch's share of ``max_batch``) and this gateway's in-flight requests and
+  adapters now.
 
 Per policy: p50/p99 time to first token (requests still waiting at the end count with their
 wait so far), adapter loads per second, and utilisation spread (max - min over engines of the
