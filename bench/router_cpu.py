@@ -93,7 +93,8 @@ def router_cpu_table() -> dict[int, tuple[float, float, float]]:
         table[size] = per_decision_us(size)
         adapter_us, base_us, snapshot_us = table[size]
         print(f"{size:>8}{adapter_us:>12.1f}{base_us:>10.1f}{snapshot_us:>13.0f}")
-    adapter_256 = table[SIZES[-1]][0]
-    verdict = "PASS" if adapter_256 <= 20 else "FAIL"
-    print(f"{verdict}  adapter decision at 256 engines: {adapter_256:.1f} us (want <= 20)")
+    adapter_256, base_256, _ = table[SIZES[-1]]
+    for kind, cost in (("adapter", adapter_256), ("base", base_256)):
+        verdict = "PASS" if cost <= 20 else "FAIL"
+        print(f"{verdict}  {kind} decision at 256 engines: {cost:.1f} us (want <= 20)")
     return table

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,13 @@ from typing import Literal
 from gateway.settings import RoutingSettings
 
 Kind = Literal["base", "affinity", "spill", "cold"]
+
+BASE_EXACT_UP_TO = 32
+"""Up to this many healthy engines a base request reads them all (see _choose_base)."""
+BASE_SAMPLE = 4
+BASE_ORDER = 8
+"""Engines a base request may be tried on in a large fleet (the first, then retries)."""
+_rng = random.Random()
 
 RENDEZVOUS_CACHE = 4096
 """Adapters whose rendezvous order is kept per membership (least recently used go first)."""
@@ -187,8 +195,13 @@ def _choose_base(
 
     Engines are visited by their load without this gateway's in-flight requests (a lower
     bound, sorted once per snapshot) and the walk stops once that bound reaches the best
-    load found, so it usually reads a few engines, not all.
+    load found, so it usually reads a few engines, not all. Past ``BASE_EXACT_UP_TO``
+    healthy engines the choice is the least loaded of a few (the lowest bound and
+    ``BASE_SAMPLE`` drawn at random: "power of d choices"), with ``BASE_ORDER`` engines to
+    try in all, so its cost does not grow with the fleet.
     """
+    if len(snap.ring.healthy) > BASE_EXACT_UP_TO:
+        return _sample_base(engines, snap, policy, in_flight)
     best, best_load = -1, math.inf
     for floor, i, queue, capacity in snap.base_floor(engines, policy):
         if floor >= best_load:
@@ -202,11 +215,28 @@ def _choose_base(
     return Decision(healthy[at:] + healthy[:at], "base")
 
 
+def _sample_base(
+    engines: Sequence[EngineView],
+    snap: _Snapshot,
+    policy: RoutingPolicy,
+    in_flight: Sequence[int] | None,
+) -> Decision:
+    healthy = snap.ring.healthy
+    candidates = {snap.base_floor(engines, policy)[0][1], *_rng.sample(healthy, BASE_SAMPLE)}
+    best = min(
+        candidates,
+        key=lambda i: load_of(engines[i], policy, None if in_flight is None else in_flight[i]),
+    )
+    at = snap.ring.position[best]
+    return Decision(tuple(healthy[(at + k) % len(healthy)] for k in range(BASE_ORDER)), "base")
+
+
 class _Membership:
     """What depends only on which engines are healthy, their names and capacities."""
 
     def __init__(self, engines: Sequence[EngineView]) -> None:
         self.healthy = tuple(i for i, engine in enumerate(engines) if engine.healthy)
+        self.position = {index: at for at, index in enumerate(self.healthy)}
         self._scored = [(engines[i].name, engines[i].capacity, i) for i in self.healthy]
         self._orders: OrderedDict[str, tuple[int, ...]] = OrderedDict()
 

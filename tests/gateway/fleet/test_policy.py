@@ -357,3 +357,19 @@ def _pythonpath() -> dict[str, str]:
     import os
 
     return {key: value for key, value in os.environ.items() if key != "PYTHONHASHSEED"}
+
+
+def test_base_requests_in_a_large_fleet_sample_a_few_engines_and_stay_balanced() -> None:
+    engines = fleet(64)
+    in_flight = [0] * 64
+    for _ in range(64 * 8):
+        decision = choose(engines, None, POLICY, in_flight)
+        assert len(decision.order) == 8  # the first choice and seven to retry on
+        assert len(set(decision.order)) == 8
+        in_flight[decision.order[0]] += 1
+    assert max(in_flight) - min(in_flight) <= 4  # power of d choices keeps them close
+    busy = with_(fleet(64), 5, running=0)
+    for i in range(64):
+        if i != 5:
+            busy = with_(busy, i, running=10)
+    assert choose(busy, None, POLICY, [0] * 64).order[0] == 5  # the lowest queue is always seen
