@@ -30,11 +30,18 @@ class ValidationReport:
 
 
 @dataclass
-class _Loaded:
+class LoadedDataset:
+    """A file read leniently: its usable examples and the log of every problem found."""
+
     format: str
     examples: list[ChatExample]
     tokens: int | None
     log: IssueLog
+
+
+def read_dataset(path: str | Path, format: str | None = None) -> LoadedDataset:
+    """The usable examples of a file and the problems of the others (nothing raised)."""
+    return _load(Path(path), format, None, None)
 
 
 def load_examples(
@@ -70,24 +77,24 @@ def validate_file(
 
 def _load(
     path: Path, format: str | None, tokenizer: ChatTokenizer | None, max_seq_len: int | None
-) -> _Loaded:
+) -> LoadedDataset:
     if max_seq_len is not None and tokenizer is None:
         raise ValueError("max_seq_len needs a tokenizer to count tokens with")
     log = IssueLog(str(path))
     if format == "csv" or (format is None and path.suffix.lower() == ".csv"):
         log.add(None, None, "CSV needs a column mapping: convert it first (convert_csv)")
-        return _Loaded("csv", [], None, log)
+        return LoadedDataset("csv", [], None, log)
     entries = read_entries(path, log)
     records = [entry for entry in entries if isinstance(entry, Record)]
     fmt = format_named(format) if format else detect_format(records)
     if fmt is None and records:
         log.add(None, None, UNKNOWN_FORMAT_HINT)
-        return _Loaded("unknown", [], None, log)
+        return LoadedDataset("unknown", [], None, log)
     examples, tokens = _examples_of(entries, fmt, log, tokenizer, max_seq_len)
     if not entries and not log.total:
         log.add(None, None, "no examples in the file")
     # No format means no record at all: the file is empty or nothing in it is an object.
-    return _Loaded(fmt.name if fmt else "unknown", examples, tokens, log)
+    return LoadedDataset(fmt.name if fmt else "unknown", examples, tokens, log)
 
 
 def _examples_of(

@@ -1,0 +1,28 @@
+"""Which writing systems a dataset is in (Unicode ranges; no language model)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+LATIN = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]+")
+NOT_A_LETTER = re.compile(r"[\W\d_]+")
+
+
+def script_mix(texts: Iterable[str]) -> dict[str, float]:
+    """Shares of letters that are Han, Latin and anything else (digits, spaces and
+    punctuation are not letters and do not count). Regex passes, so it runs at C speed."""
+    letters = NOT_A_LETTER.sub("", "".join(texts))
+    without_han = HAN.sub("", letters)
+    other = LATIN.sub("", without_han)
+    total = len(letters)
+    if total == 0:
+        return {"han": 0.0, "latin": 0.0, "other": 0.0}
+    han = total - len(without_han)
+    latin = len(without_han) - len(other)
+    return {
+        "han": round(han / total, 4),
+        "latin": round(latin / total, 4),
+        "other": round(len(other) / total, 4),
+    }

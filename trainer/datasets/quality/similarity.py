@@ -1,0 +1,97 @@
+"""Near-duplicate search: MinHash/LSH (``datasketch``) over character 5-gram shingles,
+candidates confirmed by their exact Jaccard similarity.
+
+Character shingles need no word segmentation, so the same rule works for Chinese. LSH only
+proposes candidates; a pair counts when the Jaccard similarity of the two shingle sets is at
+least ``threshold`` (0.8 by default), computed exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+SHINGLE = 5
+NEAR_THRESHOLD = 0.8
+NUM_PERM = 64
+MAX_CHARS = 4000
+"""Only the first characters of a long text are shingled: enough to tell copies apart."""
+
+
+def shingles(text: str, size: int = SHINGLE) -> set[str]:
+    """The text's character ``size``-grams (the whole text when it is shorter)."""
+    text = text[:MAX_CHARS]
+    if len(text) <= size:
+        return {text}
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+_MULTIPLIERS = np.array([pow(0x9E3779B1, k, 2**64) for k in range(SHINGLE)], dtype=np.uint64)
+_MIX = np.uint64(0xFF51AFD7ED558CCD)
+
+
+def shingle_hashes(text: str) -> list[int]:
+    """32-bit hashes of the text's distinct character 5-grams, computed with numpy (the
+    per-shingle Python calls of a ``hashfunc`` were most of the cost)."""
+    text = text[:MAX_CHARS]
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < SHINGLE:
+        codes = np.pad(codes, (0, SHINGLE - len(codes)))
+    windows = np.lib.stride_tricks.sliding_window_view(codes, SHINGLE)
+    with np.errstate(over="ignore"):
+        mixed = (windows * _MULTIPLIERS).sum(axis=1, dtype=np.uint64) * _MIX
+    hashes: list[int] = np.unique(mixed >> np.uint64(32)).tolist()
+    return hashes
+
+
+class NearDuplicateIndex:
+    """Texts added one by one; ``add`` answers which earlier text the new one nearly copies."""
+
+    def __init__(self, threshold: float = NEAR_THRESHOLD, num_perm: int = NUM_PERM) -> None:
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._texts: dict[int, str] = {}
+        template = MinHash(num_perm=num_perm, hashfunc=int)
+        self._permutations, self._scheme = template.permutations, template.scheme
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def find(self, text: str) -> int | None:
+        """The key of an indexed text at least ``threshold`` similar to ``text``, if any."""
+        return self._find(text, self._minhash(text))
+
+    def add(self, key: int, text: str) -> int | None:
+        """Index ``text`` under ``key`` unless it nearly copies an indexed one; answers that
+        one's key (and does not index the copy) or None (indexed)."""
+        minhash = self._minhash(text)
+        match = self._find(text, minhash)
+        if match is None:
+            self._lsh.insert(key, minhash, check_duplication=False)
+            self._texts[key] = text
+        return match
+
+    def _find(self, text: str, minhash: MinHash) -> int | None:
+        candidates = self._lsh.query(minhash)
+        if not candidates:
+            return None
+        own = shingles(text)
+        best = max(candidates, key=lambda key: jaccard(own, shingles(self._texts[key])))
+        return best if jaccard(own, shingles(self._texts[best])) >= self.threshold else None
+
+    def _minhash(self, text: str) -> MinHash:
+        minhash = MinHash(
+            num_perm=self.num_perm,
+            hashfunc=int,
+            permutations=self._permutations,
+            scheme=self._scheme,
+        )
+        minhash.update_batch(shingle_hashes(text))
+        return minhash
