@@ -1,4 +1,4 @@
-"""``loragate data``: check, convert and split chat datasets before uploading them."""
+"""``loragate data``: check, report on, convert and split chat datasets before uploading them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Check, convert and split chat datasets.", no_args_is_help=True)
+from gateway.cli.data_report import report
+
+app = typer.Typer(help="Check, report on, convert and split chat datasets.", no_args_is_help=True)
+app.command()(report)
 console = Console()
 
 Format = Annotated[str | None, typer.Option(help="Input format (default: detected).")]

@@ -23,6 +23,7 @@ from gateway.api.fields import bad_filename
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.finetune.render import file_object, list_object
+from gateway.finetune.reports import FileReports
 from gateway.settings import Settings
 from trainer.jobs.states import new_id
 from trainer.jobs.store import Store, now
@@ -48,6 +49,7 @@ class FileServing:
         self.files_dir = settings.data_dir / "files"
         self._tokenizer: Any = None
         self._tokenizer_lock = threading.Lock()
+        self.reports = FileReports(settings, self.tokenizer)
 
     async def upload(self, upload: UploadFile, purpose: str, caller: Caller) -> dict[str, Any]:
         if purpose != FINE_TUNE:
@@ -107,6 +109,10 @@ class FileServing:
             path=str(final), status="processed", format=report.format,
             examples=report.examples, tokens=report.tokens, owner=owner,
         )  # fmt: skip
+        try:
+            self.reports.build(row)
+        except Exception:  # a report never costs an upload; it is made again when asked for
+            log.exception("could not make the quality report of %s", file_id)
         return self.store.files.add(row)
 
     def tokenizer(self) -> Any:
@@ -132,6 +138,11 @@ class FileServing:
     def get(self, file_id: str, caller: Caller) -> dict[str, Any]:
         return file_object(self.row(file_id, caller))
 
+    async def report(self, file_id: str, caller: Caller) -> dict[str, Any]:
+        """The file's quality report (made now for files stored before reports existed)."""
+        row = self.row(file_id, caller)
+        return await anyio.to_thread.run_sync(self.reports.get, row)
+
     def delete(self, file_id: str, caller: Caller) -> dict[str, Any]:
         row = self.row(file_id, caller)
         users = self.store.jobs.using_file(file_id)
@@ -140,6 +151,7 @@ class FileServing:
             raise APIError(409, message, code="file_in_use")
         self.store.files.delete(file_id)
         Path(row.path).unlink(missing_ok=True)
+        self.reports.forget(row)
         return {"id": file_id, "object": "file", "deleted": True}
 
 

@@ -67,6 +67,12 @@ def delete_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> dict[s
     return files.delete(file_id, caller)
 
 
+@files_router.get("/{file_id}/report")
+async def file_report(files: FilesDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+    """The file's quality report: duplicates, conflicts, imbalance, lengths, ... by line."""
+    return await files.report(file_id, caller)
+
+
 @files_router.get("/{file_id}/content")
 def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileResponse:
     row = files.row(file_id, caller)

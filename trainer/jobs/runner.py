@@ -87,7 +87,7 @@ class JobRun:
             return
         spec = JobSpec.model_validate(job.hyperparameters)
         tokenizer = self._tokenizer()
-        train, validation, test = self._datasets(job, spec)
+        train, validation, test = self._datasets(job, spec, tokenizer)
         if not self.owned(status=RUNNING):
             return  # cancelled while validating
         self._announce(len(train), len(validation), len(test))
@@ -113,13 +113,15 @@ class JobRun:
             ) from exc
 
     def _datasets(
-        self, job: JobRow, spec: JobSpec
+        self, job: JobRow, spec: JobSpec, tokenizer: Any
     ) -> tuple[list[Conversation], list[Conversation], list[Conversation]]:
         from trainer.datasets import split_examples
 
         train_all = self._examples(job.training_file, "training_file")
+        self._tell_findings(job.training_file, "training_file", spec, tokenizer)
         if job.validation_file:
             validation = self._examples(job.validation_file, "validation_file")
+            self._tell_findings(job.validation_file, "validation_file", spec, tokenizer)
             train, _, test = split_examples(train_all, (0.9, 0.0, 0.1), seed=job.seed)
         else:
             train, validation, test = split_examples(train_all, seed=job.seed)
@@ -143,6 +145,21 @@ class JobRun:
             raise JobFailure(
                 "invalid_file", f"The {param} {file_id} is not usable:\n{exc}"
             ) from exc
+
+    def _tell_findings(self, file_id: str, param: str, spec: JobSpec, tokenizer: Any) -> None:
+        """The file's quality warnings as events; a report that cannot be made is skipped."""
+        from trainer.jobs.data_quality import finding_events, report_for
+
+        row = self.store.files.get(file_id)
+        if row is None:
+            return
+        try:
+            report = report_for(row.path, tokenizer, spec.max_seq_len, row.filename)
+        except Exception:
+            log.exception("no quality report for %s", file_id)
+            return
+        for message, level, data in finding_events(report, param, file_id):
+            self.store.log.event(self.job_id, message, level=level, data=data)
 
     def _announce(self, train: int, validation: int, test: int) -> None:
         from trainer.sft.checkpoints import latest_checkpoint

@@ -14,7 +14,7 @@ NO_USER = 16
 CUT_OFF = 17
 OVER_LONG = 18
 INVALID = 19
-LONG_WORDS = 400
+LONG_WORDS = 250
 
 
 def sentence(rng: random.Random, words: int) -> str:
@@ -29,8 +29,9 @@ def chat(user: str | None, answer: str, system: str | None = None) -> dict[str, 
     return {"messages": [{"role": r, "content": c} for r, c in turns if c is not None]}
 
 
-def write_flawed(path: Path, seed: int = 0) -> Path:
-    """19 lines: 12 good, then one example of each flaw at the lines named above."""
+def write_flawed(path: Path, seed: int = 0, invalid: bool = True) -> Path:
+    """19 lines: 12 good, then one example of each flaw at the lines named above (the
+    unreadable last line only when ``invalid``)."""
     rng = random.Random(seed)
     good = [chat(sentence(rng, 8) + "?", sentence(rng, 20) + ".") for _ in range(12)]
     near_user = str(good[NEAR_OF - 1]["messages"][0]["content"])  # type: ignore[index]
@@ -44,7 +45,7 @@ def write_flawed(path: Path, seed: int = 0) -> Path:
         chat(sentence(rng, 8) + "?", sentence(rng, 20)),
         chat(sentence(rng, 8) + "?", sentence(rng, LONG_WORDS) + "."),
     ]
-    lines = [json.dumps(example) for example in [*good, *flawed]] + ["{not json"]
+    lines = [json.dumps(example) for example in [*good, *flawed]] + (["{not json"] * invalid)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -41,7 +41,7 @@ def lines_of(report: QualityReport, code: str) -> list[int]:
 
 
 def test_every_flaw_is_found_on_its_line(flawed: Path, tokenizer: Any) -> None:
-    report = build_report(flawed, tokenizer, max_model_len=8192, max_seq_len=512)
+    report = build_report(flawed, tokenizer, max_model_len=2048, max_seq_len=512)
     assert report.examples == 18
     assert lines_of(report, "invalid_lines") == [crafted.INVALID]
     assert lines_of(report, "exact_duplicates") == [crafted.EXACT_COPY]

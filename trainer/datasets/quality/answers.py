@@ -78,5 +78,5 @@ def cut_off(
     order = sorted(suspicious)
     lines = [examples[i].source_line for i in order]
     details = [f"line {examples[i].source_line}: {suspicious[i]}" for i in order]
-    message = f"{len(order)} answers look cut off"
+    message = f"answers that look cut off: {len(order)}"
     return finding("cut_off_answers", "warning", message, lines, details)

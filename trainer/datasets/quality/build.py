@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,16 +27,18 @@ def build_report(
     max_model_len: int | None = None,
     max_seq_len: int = DEFAULT_MAX_SEQ_LEN,
     format: str | None = None,
+    name: str | None = None,
 ) -> QualityReport:
     """Read ``path`` and report what is wrong or worth knowing about it. Token lengths use
     ``tokenizer`` (the base model's); without one they are in characters and the length
-    limits are not checked."""
+    limits are not checked. ``name`` is what the report calls the file (default: its path)."""
+    name = name or str(path)
     loaded = read_dataset(path, format)
     examples = loaded.examples
     lengths = token_lengths(examples, tokenizer)
     answer_tokens = answer_lengths(examples, tokenizer)
     labels = is_classification(answer_tokens, [answer_of(e) for e in examples])
-    findings = _invalid(loaded.log)
+    findings = _invalid(loaded.log, name)
     limits = [limit for limit in (max_model_len, max_seq_len) if limit] if tokenizer else []
     findings += _too_long(examples, lengths, max_model_len, max_seq_len) if tokenizer else []
     exact, copies = exact_duplicates(examples)
@@ -56,7 +59,7 @@ def build_report(
         findings += label_notes
     stats = _stats(examples, lengths, tokenizer is not None, max_model_len, max_seq_len)
     stats["answers"] = {"classification": labels, "distribution": distribution}
-    return QualityReport(str(path), loaded.format, len(examples), stats, ordered(findings))
+    return QualityReport(name, loaded.format, len(examples), stats, ordered(findings))
 
 
 def _stats(
@@ -84,13 +87,13 @@ def _stats(
     }
 
 
-def _invalid(log: IssueLog) -> list[Finding]:
+def _invalid(log: IssueLog, name: str) -> list[Finding]:
     if not log.total:
         return []
     lines: list[int | None] = [issue.line for issue in log.issues]
     lines += [None] * (log.total - len(log.issues))
-    message = f"{log.total} problems make lines unusable (they are not trained on)"
-    details = [str(issue) for issue in log.issues]
+    message = f"problems that make lines unusable (not trained on): {log.total}"
+    details = [str(dataclasses.replace(issue, path=name)) for issue in log.issues]
     return [finding("invalid_lines", "error", message, lines, details)]
 
 
@@ -104,11 +107,11 @@ def _too_long(
     if max_model_len:
         over = [e.source_line for e, n in zip(examples, lengths, strict=True) if n > max_model_len]
         if over:
-            message = f"{len(over)} examples are longer than the engine's context ({max_model_len})"
+            message = f"examples longer than the engine's context ({max_model_len}): {len(over)}"
             found.append(finding("over_max_model_len", "error", message, list(over)))
     long = [e.source_line for e, n in zip(examples, lengths, strict=True) if n > max_seq_len]
     if long:
-        message = f"{len(long)} examples exceed max_seq_len {max_seq_len} and will be truncated"
+        message = f"examples over max_seq_len {max_seq_len} (truncated in training): {len(long)}"
         found.append(finding("over_max_seq_len", "warning", message, list(long)))
     return found
 
@@ -117,5 +120,5 @@ def _no_user_turn(examples: Sequence[ChatExample]) -> Finding | None:
     lines = [example.source_line for example in examples if not has_user_turn(example)]
     if not lines:
         return None
-    message = f"{len(lines)} examples have no user turn: nothing prompts their answer"
+    message = f"examples without a user turn (nothing prompts the answer): {len(lines)}"
     return finding("no_user_turn", "warning", message, list(lines))

@@ -22,7 +22,7 @@ def exact_duplicates(examples: Sequence[ChatExample]) -> tuple[Finding | None, s
             details.append(f"line {example.source_line} repeats line {_line(examples, earlier)}")
     if not copies:
         return None, set()
-    message = f"{len(copies)} examples are exact copies of an earlier one"
+    message = f"exact copies of an earlier example: {len(copies)}"
     lines = [examples[index].source_line for index in copies]
     return finding("exact_duplicates", "warning", message, lines, details), set(copies)
 
@@ -42,8 +42,8 @@ def near_duplicates(examples: Sequence[ChatExample], skip: set[int]) -> Finding 
         return None
     details = [f"line {examples[a].source_line} ~ line {_line(examples, b)}" for a, b in found]
     message = (
-        f"{len(found)} examples nearly copy an earlier one "
-        f"(Jaccard >= {NEAR_THRESHOLD} on character {SHINGLE}-grams)"
+        f"near copies of an earlier example "
+        f"(Jaccard >= {NEAR_THRESHOLD} on character {SHINGLE}-grams): {len(found)}"
     )
     lines = [examples[a].source_line for a, _ in found]
     return finding("near_duplicates", "warning", message, lines, details)
@@ -63,7 +63,7 @@ def conflicts(examples: Sequence[ChatExample]) -> Finding | None:
         "lines " + ", ".join(str(examples[index].source_line) for index in group)
         for group in groups
     ]
-    message = f"{len(groups)} prompts have different answers ({len(lines)} examples)"
+    message = f"prompts with different answers: {len(groups)} ({len(lines)} examples)"
     return finding("conflicting_answers", "warning", message, lines, details)
 
 
