@@ -20,10 +20,12 @@ from gateway.finetune.files import FINE_TUNE
 from gateway.finetune.protocol import Hyperparameters, JobCreate
 from gateway.finetune.render import checkpoint_object, event_object, job_object, list_object
 from gateway.settings import Settings
+from trainer.jobs.auto import fill_auto
 from trainer.jobs.spec import JobSpec, LoraSpec
 from trainer.jobs.states import QUEUED, TERMINAL, new_id
 from trainer.jobs.store import Store, now
 from trainer.jobs.tables import JobRow
+from trainer.model_size import parameter_count
 
 Problem = tuple[str, str, str]  # param, code, message
 STREAM_POLL_S = 0.5
@@ -41,9 +43,10 @@ class JobServing:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self._parameter_count: int | None = None
 
     def create(self, body: JobCreate, caller: Caller) -> dict[str, Any]:
-        spec, problems = self._spec(body)
+        spec, problems = self._spec(body, self._train_examples(body, caller))
         problems += self._model_problems(body.model)
         problems += self._file_problems(body.training_file, "training_file", caller)
         if body.validation_file is not None:
@@ -65,7 +68,20 @@ class JobServing:
         self.store.log.event(row.id, "Created fine-tuning job; waiting for a worker")
         return job_object(row)
 
-    def _spec(self, body: JobCreate) -> tuple[JobSpec | None, list[Problem]]:
+    def _train_examples(self, body: JobCreate, caller: Caller) -> int:
+        """About how many examples the job trains on (its file's, less the held-out share)."""
+        row = self.store.files.get(body.training_file)
+        if row is None or not caller.may_see(row.owner) or not row.examples:
+            return 0
+        held_out = 0.1 if body.validation_file else 0.2  # the split's test (+ validation)
+        return max(1, round(row.examples * (1 - held_out)))
+
+    def _parameters(self) -> int | None:
+        if self._parameter_count is None:
+            self._parameter_count = parameter_count(self.settings.base_model_path)
+        return self._parameter_count
+
+    def _spec(self, body: JobCreate, train_examples: int) -> tuple[JobSpec | None, list[Problem]]:
         problems: list[Problem] = []
         given = body.hyperparameters or Hyperparameters()
         if body.method is not None:
@@ -75,12 +91,13 @@ class JobServing:
             supervised = body.method.supervised
             if supervised is not None and supervised.hyperparameters is not None:
                 given = supervised.hyperparameters
-        values = {k: v for k, v in given.model_dump(exclude_none=True).items() if v != "auto"}
+        explicit = {k: v for k, v in given.model_dump(exclude_none=True).items() if v != "auto"}
+        values, auto = fill_auto(explicit, train_examples, self._parameters())
         lora = LoraSpec().model_dump() | (
             body.lora.model_dump(exclude_none=True) if body.lora else {}
         )
         try:
-            spec = JobSpec(**values, lora=LoraSpec(**lora))
+            spec = JobSpec(**values, lora=LoraSpec(**lora), auto=auto)
         except ValidationError as exc:
             return None, [*problems, ("hyperparameters", "invalid_value", str(exc))]
         max_rank = self.settings.engine.max_lora_rank

@@ -32,7 +32,7 @@ def file_object(row: FileRow) -> dict[str, Any]:
 
 def job_object(row: JobRow) -> dict[str, Any]:
     spec = JobSpec.model_validate(row.hyperparameters)
-    hyperparameters = spec.model_dump(exclude={"lora"})
+    hyperparameters = spec.model_dump(exclude={"lora", "auto"})
     supervised = {key: hyperparameters[key] for key in OPENAI_HYPERPARAMETERS}
     return {
         "id": row.id,
@@ -56,6 +56,7 @@ def job_object(row: JobRow) -> dict[str, Any]:
         "user_provided_suffix": row.suffix,
         "method": {"type": "supervised", "supervised": {"hyperparameters": supervised}},
         "lora": spec.lora.model_dump(),
+        "auto_hyperparameters": spec.auto,
         "result": row.result,
     }
 

@@ -7,7 +7,7 @@ Stored as JSON in the job row (OpenAI's ``n_epochs``, ``batch_size`` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +47,9 @@ class JobSpec(BaseModel):
     eval_every_steps: int | None = 50
     early_stopping_patience: int | None = None
     lora: LoraSpec = Field(default_factory=LoraSpec)
+    auto: dict[str, Any] | None = Field(
+        None, description="Which values were 'auto' and what they were resolved from."
+    )
 
     def problems(self, max_lora_rank: int) -> list[tuple[str, str]]:
         """Every reason to refuse the job, as (parameter, message); empty when it is fine."""
