@@ -9,9 +9,13 @@ import typer
 from rich.console import Console
 
 from gateway.cli.data_report import report
+from gateway.cli.data_synth import synth
 
-app = typer.Typer(help="Check, report on, convert and split chat datasets.", no_args_is_help=True)
+app = typer.Typer(
+    help="Synthesise, check, report on, convert and split chat datasets.", no_args_is_help=True
+)
 app.command()(report)
+app.command()(synth)
 console = Console()
 
 Format = Annotated[str | None, typer.Option(help="Input format (default: detected).")]
