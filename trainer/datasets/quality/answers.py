@@ -57,15 +57,16 @@ def cut_off(
     limits: Sequence[int],
     labels: bool,
 ) -> Finding | None:
-    """Answers that look cut off: no sentence-final punctuation where most answers have it,
+    """Answers that look cut off: no sentence-final punctuation where most answers longer
+    than a label (8 tokens) have it,
     or a length equal to a limit (the longest answer length shared by several answers, or an
     example exactly at ``max_seq_len`` / the engine's context). Labels (``labels``) are
     short answers without punctuation by nature: only the limits apply to them."""
-    answers = [answer_of(example) for example in examples]
-    ends = [ends_a_sentence(answer) for answer in answers]
+    prose = [i for i, length in enumerate(answer_tokens) if length > LABEL_MAX_TOKENS]
+    ends = {i: ends_a_sentence(answer_of(examples[i])) for i in prose}
     suspicious: dict[int, str] = {}
-    if not labels and answers and sum(ends) >= MOST_END_A_SENTENCE * len(answers):
-        suspicious |= {i: "no final punctuation" for i, ok in enumerate(ends) if not ok}
+    if not labels and prose and sum(ends.values()) >= MOST_END_A_SENTENCE * len(prose):
+        suspicious |= {i: "no final punctuation" for i, ok in ends.items() if not ok}
     longest = max(answer_tokens, default=0)
     at_longest = [i for i, length in enumerate(answer_tokens) if length == longest]
     if longest >= MIN_LIMIT_LENGTH and len(at_longest) >= MIN_AT_LIMIT:

@@ -13,7 +13,7 @@ from trainer.datasets.loader import read_dataset
 from trainer.datasets.quality.answers import cut_off, is_classification, label_findings
 from trainer.datasets.quality.duplicates import conflicts, exact_duplicates, near_duplicates
 from trainer.datasets.quality.findings import Finding, QualityReport, finding, ordered
-from trainer.datasets.quality.lengths import answer_lengths, summary, token_lengths
+from trainer.datasets.quality.lengths import lengths_of, summary
 from trainer.datasets.quality.scripts import script_mix
 from trainer.datasets.quality.text import answer_of, has_user_turn
 
@@ -35,8 +35,7 @@ def build_report(
     name = name or str(path)
     loaded = read_dataset(path, format)
     examples = loaded.examples
-    lengths = token_lengths(examples, tokenizer)
-    answer_tokens = answer_lengths(examples, tokenizer)
+    lengths, answer_tokens = lengths_of(examples, tokenizer)
     labels = is_classification(answer_tokens, [answer_of(e) for e in examples])
     findings = _invalid(loaded.log, name)
     limits = [limit for limit in (max_model_len, max_seq_len) if limit] if tokenizer else []

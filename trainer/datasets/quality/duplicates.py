@@ -6,7 +6,12 @@ from collections.abc import Sequence
 
 from trainer.datasets.example import ChatExample
 from trainer.datasets.quality.findings import Finding, finding
-from trainer.datasets.quality.similarity import NEAR_THRESHOLD, SHINGLE, NearDuplicateIndex
+from trainer.datasets.quality.similarity import (
+    NEAR_THRESHOLD,
+    SHINGLE,
+    NearDuplicateIndex,
+    shingle_hashes_of,
+)
 from trainer.datasets.quality.text import answer_of, full_key, plain_text, prompt_key
 
 
@@ -32,10 +37,10 @@ def near_duplicates(examples: Sequence[ChatExample], skip: set[int]) -> Finding 
     already reported, are left out)."""
     index = NearDuplicateIndex()
     found: list[tuple[int, int]] = []
-    for position, example in enumerate(examples):
-        if position in skip:
-            continue
-        match = index.add(position, plain_text(example))
+    positions = [position for position in range(len(examples)) if position not in skip]
+    texts = [plain_text(examples[position]) for position in positions]
+    for position, text, hashes in zip(positions, texts, shingle_hashes_of(texts), strict=True):
+        match = index.add(position, text, hashes)
         if match is not None:
             found.append((position, match))
     if not found:

@@ -8,6 +8,8 @@ least ``threshold`` (0.8 by default), computed exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
@@ -37,17 +39,25 @@ _MIX = np.uint64(0xFF51AFD7ED558CCD)
 
 
 def shingle_hashes(text: str) -> list[int]:
-    """32-bit hashes of the text's distinct character 5-grams, computed with numpy (the
-    per-shingle Python calls of a ``hashfunc`` were most of the cost)."""
-    text = text[:MAX_CHARS]
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < SHINGLE:
-        codes = np.pad(codes, (0, SHINGLE - len(codes)))
-    windows = np.lib.stride_tricks.sliding_window_view(codes, SHINGLE)
+    """32-bit hashes of the text's character 5-grams (repeats kept: a minimum ignores them)."""
+    return shingle_hashes_of([text])[0]
+
+
+def shingle_hashes_of(texts: Sequence[str]) -> list[list[int]]:
+    """``shingle_hashes`` of many texts in one numpy pass over all of them (per-text numpy
+    calls, and per-shingle Python calls of a ``hashfunc``, were most of the cost)."""
+    texts = [text[:MAX_CHARS].ljust(SHINGLE, "\0") for text in texts]
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    windows = np.lib.stride_tricks.sliding_window_view(codes.astype(np.uint64), SHINGLE)
     with np.errstate(over="ignore"):
         mixed = (windows * _MULTIPLIERS).sum(axis=1, dtype=np.uint64) * _MIX
-    hashes: list[int] = np.unique(mixed >> np.uint64(32)).tolist()
-    return hashes
+    hashes = (mixed >> np.uint64(32)).tolist()
+    result: list[list[int]] = []
+    start = 0
+    for text in texts:
+        result.append(hashes[start : start + len(text) - SHINGLE + 1])
+        start += len(text)
+    return result
 
 
 class NearDuplicateIndex:
@@ -58,20 +68,20 @@ class NearDuplicateIndex:
         self.num_perm = num_perm
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._texts: dict[int, str] = {}
-        template = MinHash(num_perm=num_perm, hashfunc=int)
-        self._permutations, self._scheme = template.permutations, template.scheme
+        self._empty = MinHash(num_perm=num_perm, hashfunc=int)
 
     def __len__(self) -> int:
         return len(self._texts)
 
     def find(self, text: str) -> int | None:
         """The key of an indexed text at least ``threshold`` similar to ``text``, if any."""
-        return self._find(text, self._minhash(text))
+        return self._find(text, self._minhash(text, None))
 
-    def add(self, key: int, text: str) -> int | None:
+    def add(self, key: int, text: str, hashes: list[int] | None = None) -> int | None:
         """Index ``text`` under ``key`` unless it nearly copies an indexed one; answers that
-        one's key (and does not index the copy) or None (indexed)."""
-        minhash = self._minhash(text)
+        one's key (and does not index the copy) or None (indexed). ``hashes``: its
+        ``shingle_hashes`` when they were computed in bulk."""
+        minhash = self._minhash(text, hashes)
         match = self._find(text, minhash)
         if match is None:
             self._lsh.insert(key, minhash, check_duplication=False)
@@ -86,12 +96,7 @@ class NearDuplicateIndex:
         best = max(candidates, key=lambda key: jaccard(own, shingles(self._texts[key])))
         return best if jaccard(own, shingles(self._texts[best])) >= self.threshold else None
 
-    def _minhash(self, text: str) -> MinHash:
-        minhash = MinHash(
-            num_perm=self.num_perm,
-            hashfunc=int,
-            permutations=self._permutations,
-            scheme=self._scheme,
-        )
-        minhash.update_batch(shingle_hashes(text))
+    def _minhash(self, text: str, hashes: list[int] | None) -> MinHash:
+        minhash = self._empty.copy()
+        minhash.update_batch(shingle_hashes(text) if hashes is None else hashes)
         return minhash
