@@ -110,7 +110,8 @@ class FileServing:
             examples=report.examples, tokens=report.tokens, owner=owner,
         )  # fmt: skip
         try:
-            self.reports.build(row)
+            if size <= self.settings.finetune.report_at_upload_max_bytes:
+                self.reports.build(row)
         except Exception:  # a report never costs an upload; it is made again when asked for
             log.exception("could not make the quality report of %s", file_id)
         return self.store.files.add(row)

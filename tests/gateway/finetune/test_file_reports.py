@@ -89,3 +89,15 @@ def test_a_file_stored_before_reports_gets_one_when_asked(
     assert sidecar.is_file()  # kept for the next time
     assert client.delete(f"/v1/files/{file['id']}", headers=alice).status_code == 200
     assert not sidecar.exists()
+
+
+def test_a_large_file_gets_its_report_when_first_asked(
+    client: TestClient, alice: Headers, tmp_path: Path
+) -> None:
+    client.app.state.file_serving.settings.finetune.report_at_upload_max_bytes = 100  # type: ignore[attr-defined]
+    file = upload(client, alice, crafted.write_labels(tmp_path / "l.jsonl", {"a": 9, "b": 9}))
+    stored = client.app.state.job_serving.store.files.get(file["id"])  # type: ignore[attr-defined]
+    assert not report_path(stored.path).exists()  # the upload did not wait for it
+    report = client.get(f"/v1/files/{file['id']}/report", headers=alice).json()
+    assert report["stats"]["answers"]["distribution"] == {"a": 9, "b": 9}
+    assert report_path(stored.path).is_file()
