@@ -147,3 +147,14 @@ def test_the_report_is_stored_beside_the_file(flawed: Path) -> None:
     stored = save_report(flawed, report)
     assert stored == report_path(flawed) == flawed.with_name("flawed.jsonl.report.json")
     assert load_report(flawed) == report
+
+
+def test_answers_cut_at_a_token_cap_look_cut_off(write_file: WriteFile) -> None:
+    rows = [crafted.chat(f"question {i}?", f"answer {i} " + "word " * (5 + i % 7) + "end.")
+            for i in range(40)]  # fmt: skip
+    capped = [crafted.chat(f"long {i}?", "word " * 30 + f"stops {i}") for i in range(4)]
+    path = write_file("capped.jsonl", "\n".join(json.dumps(r) for r in rows + capped))
+    found = build_report(path).of("cut_off_answers")
+    assert found is not None
+    assert found.lines == [41, 42, 43, 44]
+    assert "exactly 32 long" in found.details[0]

@@ -13,6 +13,8 @@ MOST_END_A_SENTENCE = 0.7
 """Missing final punctuation is suspicious only where at least this share of answers has it."""
 MIN_LIMIT_LENGTH = 16
 MIN_AT_LIMIT = 3
+MIN_AT_LIMIT_SHARE = 0.01
+"""A length cap shows as many answers (3, and 1% of all) at exactly the longest length."""
 LABEL_MAX_TOKENS = 8
 LABEL_SHARE = 0.9
 MAX_LABELS = 50
@@ -69,7 +71,8 @@ def cut_off(
         suspicious |= {i: "no final punctuation" for i, ok in ends.items() if not ok}
     longest = max(answer_tokens, default=0)
     at_longest = [i for i, length in enumerate(answer_tokens) if length == longest]
-    if longest >= MIN_LIMIT_LENGTH and len(at_longest) >= MIN_AT_LIMIT:
+    at_limit = max(MIN_AT_LIMIT, MIN_AT_LIMIT_SHARE * len(answer_tokens))
+    if longest >= MIN_LIMIT_LENGTH and len(at_longest) >= at_limit:
         suspicious |= {i: f"answer exactly {longest} long, like others" for i in at_longest}
     for i, length in enumerate(example_tokens):
         if length in limits:
