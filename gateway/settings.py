@@ -290,6 +290,9 @@ class Settings(BaseSettings):
     health_interval_s: float = Field(1.0, gt=0)
     retry_after_s: int = Field(5, ge=1, description="Retry-After sent with 503s.")
     log_level: str = "info"
+    teacher_api_key: str | None = Field(
+        None, description="Key `loragate data synth` sends to its teacher (another API)."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from trainer.datasets.synth import Tally
 
 console = Console(stderr=True)
-KEY_ENV = "LORAGATE_TEACHER_API_KEY"
 
 
 def synth(
@@ -83,7 +81,7 @@ def synth(
 
 def _key(settings: Settings, local: bool) -> str | None:
     """LORAGATE_TEACHER_API_KEY; for this loragate, its admin key file when that is unset."""
-    key = os.environ.get(KEY_ENV)
+    key = settings.teacher_api_key
     if key or not local:
         return key
     path = settings.admin_key_path
