@@ -79,6 +79,8 @@ async def test_every_answer_is_counted_by_its_reason(seeds: Path, tmp_path: Path
     times = [when for when, _, _ in requests]
     after_429 = times[11] - times[10]
     assert after_429 >= 0.95, f"Retry-After: 1 not honoured ({after_429:.2f} s)"
+    after_500 = times[12] - times[11]  # no Retry-After: backoff 0.5 s x 2 (second try)
+    assert after_500 >= 0.95, f"no backoff after a 500 ({after_500:.2f} s)"
     bodies = [body for _, _, body in requests]
     assert all(body["temperature"] > 0 for body in bodies)
     shown = {body["messages"][1]["content"] for body in bodies}
