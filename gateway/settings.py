@@ -84,6 +84,11 @@ class FinetuneSettings(BaseModel):
         description="GPUs (indices) the fine-tuning worker uses; unset: the last GPU when "
         "there are more GPUs than engines, else it shares the first engine's GPU.",
     )
+    memory_limit_gib: float | None = Field(
+        None,
+        description="Accelerator memory a job may use; a job estimated to need more is "
+        "refused when created. Unset: set by `loragate up` from its GPU plan; none on the CPU.",
+    )
     gpu_budget_gib: float = Field(
         24.0,
         gt=0,

@@ -94,6 +94,11 @@ def process_specs(settings: Settings, placement: Plan | None = None) -> list[Pro
         placement = placement or plan(settings, sorted(os.sched_getaffinity(0)), detect_gpus())
         if placement.trainer_devices is not None:
             worker_env["CUDA_VISIBLE_DEVICES"] = placement.trainer_devices
+        if placement.trainer_memory_gib is not None and settings.finetune.memory_limit_gib is None:
+            # the gateway refuses jobs that would not fit in what the worker gets
+            budget = {"LORAGATE_FINETUNE__MEMORY_LIMIT_GIB": str(placement.trainer_memory_gib)}
+            env |= budget
+            worker_env |= budget
         for where in placement.engines:
             engine_env = engine_environment(settings, where)
             engine_env["LORAGATE_DATA_DIR"] = str(settings.data_dir)

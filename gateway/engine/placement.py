@@ -49,6 +49,8 @@ class Plan:
     engines: list[EnginePlacement]
     trainer_devices: str | None
     """CUDA_VISIBLE_DEVICES of the fine-tuning worker; None on a CPU host."""
+    trainer_memory_gib: float | None = None
+    """GPU memory one job may use: its own GPU's (less 5%), or the budget on a shared one."""
 
 
 class PlacementError(ValueError):
@@ -136,4 +138,8 @@ def _gpu_plan(settings: Settings, gpus: list[Gpu]) -> Plan:
             EnginePlacement(i, engine.port + i, round(share, 3), cuda_devices=str(gpu.index))
         )
     trainer = _core_list([g.index for g in reserved]) if reserved else str(free[0].index)
-    return Plan(engines, trainer)
+    if reserved:
+        memory = round(min(g.memory_gib for g in reserved) * 0.95, 1)
+    else:
+        memory = settings.finetune.gpu_budget_gib
+    return Plan(engines, trainer, memory)

@@ -25,6 +25,7 @@ from trainer.jobs.spec import JobSpec, LoraSpec
 from trainer.jobs.states import QUEUED, TERMINAL, new_id
 from trainer.jobs.store import Store, now
 from trainer.jobs.tables import JobRow
+from trainer.memory_estimate import GIB, ModelShape, training_bytes
 from trainer.model_size import parameter_count
 
 Problem = tuple[str, str, str]  # param, code, message
@@ -102,7 +103,26 @@ class JobServing:
             return None, [*problems, ("hyperparameters", "invalid_value", str(exc))]
         max_rank = self.settings.engine.max_lora_rank
         problems += [(param, "invalid_value", msg) for param, msg in spec.problems(max_rank)]
-        return spec, problems
+        return spec, problems + self._memory_problems(spec)
+
+    def _memory_problems(self, spec: JobSpec) -> list[Problem]:
+        """A job whose estimated memory exceeds the trainer's budget is refused now."""
+        limit_gib = self.settings.finetune.memory_limit_gib
+        parameters = self._parameters()
+        if limit_gib is None or parameters is None:
+            return []  # no budget known (the CPU), or a model without safetensors
+        shape = ModelShape.read(self.settings.base_model_path, parameters)
+        if shape is None:
+            return []
+        need = training_bytes(shape, spec.batch_size, spec.max_seq_len, spec.lora.r) / GIB
+        if need <= limit_gib:
+            return []
+        message = (
+            f"this job needs about {need:.1f} GiB to train (batch_size {spec.batch_size}, "
+            f"max_seq_len {spec.max_seq_len}, rank {spec.lora.r}); the trainer has "
+            f"{limit_gib:.1f} GiB: lower batch_size or max_seq_len"
+        )
+        return [("hyperparameters.batch_size", "insufficient_memory", message)]
 
     def _model_problems(self, model: str) -> list[Problem]:
         known = {name for name in (self.settings.base_model_name, self.settings.base_model) if name}

@@ -42,13 +42,13 @@ def test_one_gpu_is_shared_with_the_trainer_within_its_budget(tmp_path: Path) ->
     placed = plan(settings(tmp_path, gpu_budget_gib=24), [0, 1], gpus(1))
     (engine,) = placed.engines
     assert (engine.cuda_devices, engine.memory_share) == ("0", 0.7)  # 1 - 24/80
-    assert placed.trainer_devices == "0"
+    assert (placed.trainer_devices, placed.trainer_memory_gib) == ("0", 24)
 
 
 def test_a_spare_gpu_goes_to_the_trainer(tmp_path: Path) -> None:
     placed = plan(settings(tmp_path), [0], gpus(2))
     assert [(e.cuda_devices, e.memory_share) for e in placed.engines] == [("0", 0.9)]
-    assert placed.trainer_devices == "1"
+    assert (placed.trainer_devices, placed.trainer_memory_gib) == ("1", 76.0)  # 95% of it
 
 
 def test_two_engines_on_two_gpus_share_the_first_with_the_trainer(tmp_path: Path) -> None:
@@ -90,6 +90,8 @@ def test_the_children_of_up_carry_their_placement(tmp_path: Path) -> None:
         assert engine.niceness == 10  # below the gateway and the worker
     assert "--gpu-memory-utilization 0.7" in " ".join(specs["engine-0"].argv)
     assert specs["worker"].env["CUDA_VISIBLE_DEVICES"] == "0"
+    budget = "LORAGATE_FINETUNE__MEMORY_LIMIT_GIB"  # jobs are checked against it at creation
+    assert specs["worker"].env[budget] == specs["gateway"].env[budget] == "24.0"
     assert specs["gateway"].niceness == specs["worker"].niceness == 0
     assert specs["gateway"].env["LORAGATE_ENGINE__COUNT"] == "2"
 
@@ -99,6 +101,7 @@ def test_cpu_children_bind_each_engine_to_its_own_core(tmp_path: Path) -> None:
     specs = {spec.name: spec for spec in process_specs(config, plan(config, [0, 1], []))}
     binds = [specs[f"engine-{i}"].env["VLLM_CPU_OMP_THREADS_BIND"] for i in (0, 1)]
     assert binds == ["0", "1"]
+    assert "LORAGATE_FINETUNE__MEMORY_LIMIT_GIB" not in specs["gateway"].env  # no GPU: no check
     assert specs["worker"].env.get("CUDA_VISIBLE_DEVICES") == os.environ.get(
         "CUDA_VISIBLE_DEVICES"
     )  # no GPU to plan: left as it was

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.settings import Settings
 from tests.trainer.jobs.helpers import write_reviews
 
 
@@ -232,3 +233,20 @@ def test_a_file_in_use_is_not_deleted(client: TestClient, file_id: str) -> None:
     assert job["id"] in response.json()["error"]["message"]
     client.post(f"/v1/fine_tuning/jobs/{job['id']}/cancel")
     assert client.delete(f"/v1/files/{file_id}").status_code == 200
+
+
+def test_a_job_that_would_not_fit_the_trainers_memory_is_refused_with_the_estimate(
+    client: TestClient, settings: Settings, file_id: str
+) -> None:
+    body: dict[str, Any] = {"model": "loragate-tiny", "training_file": file_id}
+    body["hyperparameters"] = {"batch_size": 64, "max_seq_len": 1024}
+    settings.finetune.memory_limit_gib = 0.5  # what `loragate up` plans for a small GPU
+    refused = client.post("/v1/fine_tuning/jobs", json=body)
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "insufficient_memory"
+    assert "GiB" in error["message"]
+    assert "batch_size 64" in error["message"]
+    assert client.get("/v1/fine_tuning/jobs").json()["data"] == []
+    settings.finetune.memory_limit_gib = 80.0
+    assert client.post("/v1/fine_tuning/jobs", json=body).status_code == 200
