@@ -8,6 +8,7 @@ import pytest
 from adapters.record import AdapterRecord
 from tests.helpers import Stack, start_stack, stop_stack
 from tests.lora_fixtures import publish_random_adapter
+from tests.postgres_server import fresh_database, running_postgres
 from tests.redis_server import running_redis
 
 
@@ -35,4 +36,22 @@ def published_adapter(stack: Stack, tmp_path_factory: pytest.TempPathFactory) ->
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server (redis-server on 127.0.0.1) for the whole test session."""
     with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server (its own cluster on 127.0.0.1) for the whole test session."""
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty product database, once on SQLite (a file in ``tmp_path``) and once on
+    PostgreSQL (a new database on the session's server)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'loragate.db'}"
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
         yield url

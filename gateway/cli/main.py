@@ -13,6 +13,7 @@ from rich.console import Console
 
 from gateway import __version__
 from gateway.cli import data as data_cli
+from gateway.cli import db as db_cli
 from gateway.cli import degrade as degrade_cli
 from gateway.cli import finetune as finetune_cli
 from gateway.cli import keys as keys_cli
@@ -27,6 +28,7 @@ app.add_typer(finetune_cli.app, name="finetune")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(degrade_cli.app, name="degrade")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(db_cli.app, name="db")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data folder (LORAGATE_DATA_DIR).")]
 Port = Annotated[int | None, typer.Option(help="Gateway port (LORAGATE_PORT).")]

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.state.tables import StateBase
 from trainer.jobs.db import connect
 
 
 class StateDatabase:
-    """An engine on the product database with the state tables in place; one session per call."""
+    """An engine on the product database (schema migrated); one session per call."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = connect(url, StateBase.metadata)
+        self.engine = connect(url)
         self.session: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:

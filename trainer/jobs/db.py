@@ -1,4 +1,5 @@
-"""Connecting to the job store: one SQLAlchemy engine, tables created on first use.
+"""Connecting to the product database (the job store and the gateway's shared state): one
+SQLAlchemy engine, the schema migrated on first use (``trainer.jobs.schema``).
 
 SQLite (the default, one file in the data folder) runs in WAL mode with a busy timeout, so
 the gateway and any number of workers can read and write it at once. Any other URL
@@ -10,12 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainer.jobs.tables import Base
+from trainer.jobs.schema import upgrade
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -32,9 +32,9 @@ def _on_sqlite_connect(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def connect(url: str, metadata: MetaData = Base.metadata) -> Engine:
-    """An engine for ``url`` with the tables of ``metadata`` (the job store's) in place,
-    with the columns an older version lacked added."""
+def connect(url: str, *, migrate: bool = True) -> Engine:
+    """An engine for ``url``; with ``migrate``, the schema brought to the newest revision
+    first (``trainer.jobs.schema.upgrade``: under a lock, a no-op when it is current)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -43,51 +43,9 @@ def connect(url: str, metadata: MetaData = Base.metadata) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    _create_tables(engine, metadata)
-    add_missing_columns(engine, metadata)
+    if migrate:
+        upgrade(engine)
     return engine
-
-
-def _create_tables(engine: Engine, metadata: MetaData) -> None:
-    # Two processes starting at once may both try to create a table: the loser retries.
-    try:
-        metadata.create_all(engine)
-    except OperationalError:
-        metadata.create_all(engine)
-
-
-def add_missing_columns(engine: Engine, metadata: MetaData) -> list[str]:
-    """Add the nullable columns a newer version declares to tables made by an older one
-    (``ALTER TABLE ... ADD COLUMN``, portable); returns ``table.column`` of each added."""
-    added = []
-    existing_tables = set(inspect(engine).get_table_names())
-    for table in metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        present = _column_names(engine, table.name)
-        for column in table.columns:
-            if column.name not in present and column.nullable and _add_column(engine, column):
-                added.append(f"{table.name}.{column.name}")
-    return added
-
-
-def _column_names(engine: Engine, table: str) -> set[str]:
-    return {column["name"] for column in inspect(engine).get_columns(table)}
-
-
-def _add_column(engine: Engine, column: Column[Any]) -> bool:
-    """Add ``column`` to its table; False when another process added it first."""
-    quote = engine.dialect.identifier_preparer.quote
-    kind = column.type.compile(dialect=engine.dialect)
-    statement = f"ALTER TABLE {quote(column.table.name)} ADD COLUMN {quote(column.name)} {kind}"
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    except DBAPIError:
-        if column.name in _column_names(engine, column.table.name):
-            return False
-        raise
-    return True
 
 
 class Database:

@@ -162,3 +162,34 @@ def test_events_and_checkpoints(store: Store) -> None:
     assert store.jobs.get(job.id) is not None
     assert store.jobs.using_file("file-x") == [job.id]
     assert store.jobs.get(job.id).status == QUEUED  # type: ignore[union-attr]
+
+
+def _claim_all(url: str, name: str, start: float, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """Claim jobs until none is left; report every id this process got."""
+    store = Store(url)
+    time.sleep(max(0.0, start - time.time()))
+    claimed = []
+    while (job := store.jobs.claim_next(name)) is not None:
+        claimed.append(job.id)
+    results.put((name, claimed))
+    store.close()
+
+
+def test_four_workers_draining_a_queue_never_claim_a_job_twice(store: Store) -> None:
+    jobs = {add_job(store).id for _ in range(24)}
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    start = time.time() + 4
+    procs = [
+        context.Process(target=_claim_all, args=(store.db.url, f"w{i}", start, results))
+        for i in range(4)
+    ]
+    for proc in procs:
+        proc.start()
+    claims = dict(results.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join()
+    every_claim = [job_id for claimed in claims.values() for job_id in claimed]
+    assert sorted(every_claim) == sorted(jobs)  # each job once, none lost
+    holders = {row.id: row.worker_id for row in store.jobs.page(None, 100).rows}
+    assert all(holders[job_id] == name for name, got in claims.items() for job_id in got)
