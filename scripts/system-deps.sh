@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # System packages the tests need and pip cannot install, from Debian: Prometheus and promtool
-# (`prometheus`), for the metrics tests that run a real Prometheus, and `redis-server`, for
-# the rate-limit tests that share counters through a real Redis. Idempotent: does nothing
+# (`prometheus`), for the metrics tests that run a real Prometheus, `redis-server`, for
+# the rate-limit tests that share counters through a real Redis, and `postgresql`, for the
+# store, auth, degradation and job tests that run on PostgreSQL too (the tests start their
+# own server with initdb/pg_ctl from /usr/lib/postgresql/<version>/bin). Idempotent: does nothing
 # when all are on PATH; says so when it cannot install (not root, no apt-get): the tests
 # that need them then skip locally and fail under CI.
 set -euo pipefail
@@ -9,6 +11,8 @@ set -euo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+pg_ctl_path() { command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -1; }
+[ -n "$(pg_ctl_path)" ] || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -23,8 +27,8 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packages start system services on some hosts; the tests run their own servers.
 if command -v systemctl >/dev/null 2>&1; then
-  systemctl disable --now prometheus redis-server >/dev/null 2>&1 || true
+  systemctl disable --now prometheus redis-server postgresql >/dev/null 2>&1 || true
 fi
-for name in prometheus redis-server; do
+for name in prometheus redis-server "$(pg_ctl_path)"; do
   echo "system-deps: $("$name" --version 2>&1 | head -1)"
 done

@@ -17,10 +17,12 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """A gateway whose upstream is nowhere: auth and admin routes do not need the engine."""
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """A gateway whose upstream is nowhere: auth and admin routes do not need the engine.
+    Its database: SQLite and PostgreSQL (``database_url``)."""
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         served_model_name="loragate-tiny",
         upstreams=["http://127.0.0.1:9"],
         auth={"cache_s": 60},

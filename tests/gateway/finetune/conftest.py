@@ -19,10 +19,12 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, tiny_model: Path) -> Settings:
-    """A gateway whose upstream is nowhere: the fine-tuning routes do not need the engine."""
+def settings(tmp_path: Path, tiny_model: Path, database_url: str) -> Settings:
+    """A gateway whose upstream is nowhere: the fine-tuning routes do not need the engine.
+    Its database: SQLite and PostgreSQL (``database_url``)."""
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         base_model=str(tiny_model),
         served_model_name=MODEL_NAME,
         upstreams=["http://127.0.0.1:9"],

@@ -40,7 +40,7 @@ async def backup() -> AsyncIterator[FakeUpstream]:
 
 @pytest.fixture
 def make_settings(
-    tmp_path: Path, engine: FakeUpstream, backup: FakeUpstream
+    tmp_path: Path, database_url: str, engine: FakeUpstream, backup: FakeUpstream
 ) -> Callable[..., Settings]:
     """Settings of a gateway over ``engine``; ``fallback_model`` (None: pass the name through)
     and ``fallbacks=False`` shape the fallback chain; the rest are protection settings."""
@@ -51,6 +51,7 @@ def make_settings(
         chain = [{"url": f"{backup.url}/v1", "api_key": FALLBACK_KEY, "model": fallback_model}]
         return Settings(
             data_dir=tmp_path / "data",
+            database_url=database_url,
             upstreams=[engine.url],
             served_model_name=BASE,
             health_interval_s=0.1,

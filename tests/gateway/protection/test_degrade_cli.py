@@ -16,8 +16,9 @@ from gateway.state.db import StateDatabase
 runner = CliRunner()
 
 
-def test_set_and_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_set_and_show(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LORAGATE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LORAGATE_DATABASE_URL", database_url)
     refused = runner.invoke(app, ["degrade", "set", "maintenance"])
     assert refused.exit_code == 1  # a reason is required
     assert runner.invoke(app, ["degrade", "set", "panic", "--reason", "x"]).exit_code == 2
@@ -26,7 +27,7 @@ def test_set_and_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert done.exit_code == 0, done.output
     assert runner.invoke(app, ["degrade", "set", "normal"]).exit_code == 0
 
-    db = StateDatabase(f"sqlite:///{tmp_path / 'loragate.db'}")  # what the gateway reads
+    db = StateDatabase(database_url)  # what the gateway reads
     history = SwitchStore(db).history()
     db.close()
     assert [(s.mode, s.reason) for s in history] == [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 from gateway.protection.degradation import DegradationSwitch
 from gateway.protection.modes import Mode
@@ -14,12 +13,8 @@ from gateway.state.db import StateDatabase
 REFRESH_S = 0.2
 
 
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'loragate.db'}"
-
-
-def test_changes_persist_with_who_when_why(tmp_path: Path) -> None:
-    db = StateDatabase(url(tmp_path))
+def test_changes_persist_with_who_when_why(database_url: str) -> None:
+    db = StateDatabase(database_url)
     store = SwitchStore(db)
     assert store.current().mode is Mode.NORMAL
     assert store.current().changed_at is None
@@ -28,7 +23,7 @@ def test_changes_persist_with_who_when_why(tmp_path: Path) -> None:
     store.change(Mode.MAINTENANCE, "disk swap", "cli:bob")
     db.close()
 
-    reopened = StateDatabase(url(tmp_path))  # a new process reads what the first wrote
+    reopened = StateDatabase(database_url)  # a new process reads what the first wrote
     store = SwitchStore(reopened)
     current = store.current()
     assert (current.mode, current.reason, current.actor) == (
@@ -47,8 +42,8 @@ def test_changes_persist_with_who_when_why(tmp_path: Path) -> None:
     reopened.close()
 
 
-async def test_another_worker_obeys_within_the_refresh(tmp_path: Path) -> None:
-    db_a, db_b = StateDatabase(url(tmp_path)), StateDatabase(url(tmp_path))
+async def test_another_worker_obeys_within_the_refresh(database_url: str) -> None:
+    db_a, db_b = StateDatabase(database_url), StateDatabase(database_url)
     worker_a = DegradationSwitch(SwitchStore(db_a), REFRESH_S)
     worker_b = DegradationSwitch(SwitchStore(db_b), REFRESH_S)
     await worker_a.start()
@@ -70,8 +65,8 @@ async def test_another_worker_obeys_within_the_refresh(tmp_path: Path) -> None:
         db_b.close()
 
 
-async def test_a_stale_read_never_undoes_a_newer_change(tmp_path: Path) -> None:
-    db = StateDatabase(url(tmp_path))
+async def test_a_stale_read_never_undoes_a_newer_change(database_url: str) -> None:
+    db = StateDatabase(database_url)
     store = SwitchStore(db)
     switch = DegradationSwitch(store, REFRESH_S)
     old = store.change(Mode.BASE_ONLY, "first", "a")
