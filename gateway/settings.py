@@ -20,8 +20,9 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from adapters.lora_rules import max_rank_problem
+
 DEFAULT_MODEL_NAME = "loragate-tiny"
-LEGAL_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
 
 class EngineSettings(BaseModel):
@@ -71,8 +72,9 @@ class EngineSettings(BaseModel):
     @field_validator("max_lora_rank")
     @classmethod
     def _legal_rank(cls, value: int) -> int:
-        if value not in LEGAL_LORA_RANKS:
-            raise ValueError(f"max_lora_rank must be one of {LEGAL_LORA_RANKS}")
+        problem = max_rank_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

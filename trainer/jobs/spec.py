@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.compat import rank_problem, target_problems
+from adapters.lora_rules import modules_to_save_problem, rank_problem, targets_problem
 
 if TYPE_CHECKING:
     from trainer.sft.config import TrainingConfig
@@ -67,8 +67,12 @@ class JobSpec(BaseModel):
             found.append(("lora.target_modules", message))
         elif not lora.target_modules:
             found.append(("lora.target_modules", "target_modules must not be empty"))
-        for problem in target_problems(lora.target_modules, lora.modules_to_save):
-            found.append(("lora.target_modules", problem))
+        targets = targets_problem(lora.target_modules)
+        if targets:
+            found.append(("lora.target_modules", targets))
+        to_save = modules_to_save_problem(lora.modules_to_save)
+        if to_save:
+            found.append(("lora.modules_to_save", to_save))
         return found
 
     def training_config(self, seed: int) -> TrainingConfig:

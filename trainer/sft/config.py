@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-# Ranks vLLM accepts for ``--max-lora-rank`` (and so for any adapter it loads).
-SERVABLE_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
-
-# Module names that hold embeddings or the output head: LoRA on them is not servable.
-_NON_SERVABLE_TARGETS = ("embed_tokens", "embed", "wte", "wpe", "lm_head", "embed_out", "output")
+from adapters.lora_rules import modules_to_save_problem, rank_problem, targets_problem
 
 
 class NotServable(ValueError):
@@ -49,30 +45,26 @@ class LoraSettings:
         return list(self.target_modules)
 
     def check_servable(self, max_lora_rank: int) -> None:
-        """Raise ``NotServable`` listing every reason vLLM would refuse this adapter."""
-        problems: list[str] = []
-        if self.r not in SERVABLE_LORA_RANKS:
-            problems.append(f"rank {self.r} is not one of {SERVABLE_LORA_RANKS}")
-        if self.r > max_lora_rank:
-            problems.append(f"rank {self.r} is above the engine's max LoRA rank {max_lora_rank}")
-        if self.modules_to_save:
-            problems.append(f"modules_to_save {list(self.modules_to_save)} adds non-LoRA weights")
-        if isinstance(self.target_modules, str):
-            if self.target_modules != "all-linear":
-                problems.append(
-                    f"target_modules {self.target_modules!r}: use 'all-linear' or names"
-                )
-        else:
-            bad = [name for name in self.target_modules if _is_embedding_or_head(name)]
-            if bad:
-                problems.append(f"target_modules {bad} are embeddings or the output head")
+        """Raise ``NotServable`` listing every reason vLLM would refuse this adapter (the
+        rules are ``adapters.lora_rules``)."""
+        problems = [
+            problem
+            for problem in (
+                rank_problem(self.r, max_lora_rank),
+                modules_to_save_problem(self.modules_to_save),
+                self._targets_problem(),
+            )
+            if problem
+        ]
         if problems:
             raise NotServable("; ".join(problems))
 
-
-def _is_embedding_or_head(name: str) -> bool:
-    leaf = name.rsplit(".", 1)[-1]
-    return leaf in _NON_SERVABLE_TARGETS
+    def _targets_problem(self) -> str | None:
+        if isinstance(self.target_modules, str):
+            if self.target_modules != "all-linear":
+                return f"target_modules {self.target_modules!r}: use 'all-linear' or names"
+            return None
+        return targets_problem(self.target_modules)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def test_create_on_design_card_path_with_lora(client: TestClient, file_id: str) 
 
 
 REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
-    ("rank 12", {"lora": {"r": 12}}, "lora.r", "not one the engine supports"),
+    ("rank 0", {"lora": {"r": 0}}, "lora.r", "must be >= 1"),
     ("rank 64", {"lora": {"r": 64}}, "lora.r", "above the engine's max LoRA rank 16"),
     (
         "lm_head",
@@ -89,7 +89,7 @@ REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "modules_to_save",
         {"lora": {"modules_to_save": ["embed_tokens"]}},
-        "lora.target_modules",
+        "lora.modules_to_save",
         "non-LoRA",
     ),
     ("epochs 0", {"hyperparameters": {"n_epochs": 0}}, "n_epochs", "n_epochs must be"),
@@ -131,7 +131,7 @@ def test_every_problem_is_listed_at_once(client: TestClient, file_id: str) -> No
         "model": "loragate-tiny",
         "training_file": "file-nope",
         "suffix": "a b",
-        "lora": {"r": 12},
+        "lora": {"r": 64},
     }
     message = client.post("/v1/fine_tunes", json=body).json()["error"]["message"]
     for part in ("lora.r", "training_file", "suffix"):

@@ -18,14 +18,14 @@ def test_defaults_are_fine() -> None:
 @pytest.mark.parametrize(
     ("spec", "param", "words"),
     [
-        (JobSpec(lora=LoraSpec(r=12)), "lora.r", "not one the engine supports"),
+        (JobSpec(lora=LoraSpec(r=0)), "lora.r", "must be >= 1"),
         (JobSpec(lora=LoraSpec(r=64)), "lora.r", "above the engine's max LoRA rank 16"),
         (
             JobSpec(lora=LoraSpec(target_modules=["q_proj", "lm_head"])),
             "lora.target_modules",
             "LM head",
         ),
-        (JobSpec(lora=LoraSpec(modules_to_save=["lm_head"])), "lora.target_modules", "non-LoRA"),
+        (JobSpec(lora=LoraSpec(modules_to_save=["lm_head"])), "lora.modules_to_save", "non-LoRA"),
         (JobSpec(lora=LoraSpec(target_modules="everything")), "lora.target_modules", "all-linear"),
         (JobSpec(lora=LoraSpec(dropout=1.0)), "lora.dropout", "[0, 1)"),
         (JobSpec(n_epochs=0), "n_epochs", "1 to 1000"),
@@ -41,7 +41,7 @@ def test_refusals_name_the_parameter(spec: JobSpec, param: str, words: str) -> N
 
 
 def test_every_problem_is_reported() -> None:
-    spec = JobSpec(n_epochs=0, batch_size=-1, lora=LoraSpec(r=12))
+    spec = JobSpec(n_epochs=0, batch_size=-1, lora=LoraSpec(r=32))
     assert params(spec) == ["n_epochs", "batch_size", "lora.r"]
 
 
