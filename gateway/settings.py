@@ -108,6 +108,12 @@ class FinetuneSettings(BaseModel):
     cancel_grace_s: float = Field(
         15.0, gt=0, description="Time a cancelled job's trainer gets to stop before it is killed."
     )
+    handback_grace_s: float = Field(
+        4.0,
+        gt=0,
+        description="On SIGTERM, time the trainer gets to checkpoint before its job is handed "
+        "back (the worker then exits; keep it well under Kubernetes' 30 s grace).",
+    )
     eval_max_new_tokens: int = Field(
         32, ge=1, description="Answer length in the before/after exact-match evaluation."
     )

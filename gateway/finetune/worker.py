@@ -25,13 +25,16 @@ def worker_config(settings: Settings) -> WorkerConfig:
         max_attempts=tuning.max_attempts,
         poll_s=tuning.poll_s,
         cancel_grace_s=tuning.cancel_grace_s,
+        handback_grace_s=tuning.handback_grace_s,
         eval_max_new_tokens=tuning.eval_max_new_tokens,
         eval_max_examples=tuning.eval_max_examples,
     )
 
 
 def run_worker(settings: Settings) -> None:
-    """Run jobs until SIGINT/SIGTERM. A job interrupted here is resumed by the next worker."""
+    """Run jobs until SIGINT/SIGTERM. Then the running job is checkpointed and handed back
+    to the queue within ``handback_grace_s`` (the next worker resumes it at once), and the
+    worker exits."""
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -43,12 +46,12 @@ def run_worker(settings: Settings) -> None:
     worker = Worker(config)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
+        logging.getLogger("loragate.worker").info("signal %d: stopping", signum)
+        worker.stop()
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         worker.run_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         worker.store.close()

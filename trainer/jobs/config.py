@@ -31,6 +31,9 @@ class WorkerConfig:
     poll_s: float = 1.0
     cancel_grace_s: float = 15.0
     """How long a cancelled job's training process may take to stop before it is killed."""
+    handback_grace_s: float = 4.0
+    """On SIGTERM, how long the training process gets to checkpoint and hand its job back
+    before the worker kills it and hands the job back itself (from the last checkpoint)."""
     eval_max_new_tokens: int = 32
     eval_max_examples: int = 500
     """The before/after evaluation uses at most this many test examples."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -84,9 +85,17 @@ def _metrics(event: dict[str, Any]) -> dict[str, Any]:
 
 
 class StopCheck:
-    """The recipe's ``should_stop``: the job was cancelled or taken over, or the worker died."""
+    """The recipe's ``should_stop``: the job was cancelled or taken over, the worker died, or
+    it is stopping (``handback`` set)."""
 
-    def __init__(self, store: Store, job_id: str, worker_id: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        job_id: str,
+        worker_id: str,
+        handback: threading.Event | None = None,
+    ) -> None:
+        self.handback = handback or threading.Event()
         self.store = store
         self.job_id = job_id
         self.worker_id = worker_id
@@ -95,7 +104,7 @@ class StopCheck:
         self.stop = False
 
     def __call__(self) -> bool:
-        if self.stop or os.getppid() != self.parent:
+        if self.stop or self.handback.is_set() or os.getppid() != self.parent:
             return True
         if time.monotonic() - self.last_poll < STOP_POLL_INTERVAL_S:
             return False

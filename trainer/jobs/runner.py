@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -40,20 +42,31 @@ class JobFailure(Exception):
 
 
 def run_job(config: WorkerConfig, job_id: str) -> None:
-    """Entry point of the training process; exits 0 unless something unexpected broke."""
+    """Entry point of the training process; exits 0 unless something unexpected broke.
+
+    It ends with ``os._exit`` once its writes are committed: the interpreter's shutdown
+    (torch's thread pools) took seconds here, which would eat a stopping worker's grace."""
     _die_with_parent()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    handback = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the worker is stopping: checkpoint, hand back
+        signal.signal(sig, lambda _signum, _frame: handback.set())
     store = Store(config.database_url)
+    code = 0
     try:
-        JobRun(config, store, job_id).run()
+        JobRun(config, store, job_id, handback).run()
     except JobFailure as failure:
         _fail(store, config, job_id, failure.code, failure.message)
     except Exception as exc:
         traceback.print_exc()
         _fail(store, config, job_id, "training_error", f"Training failed: {exc}")
-        sys.exit(1)
+        code = 1
     finally:
         store.close()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
 
 
 def _die_with_parent() -> None:
@@ -69,11 +82,19 @@ def _fail(store: Store, config: WorkerConfig, job_id: str, code: str, message: s
 
 
 class JobRun:
-    def __init__(self, config: WorkerConfig, store: Store, job_id: str) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        store: Store,
+        job_id: str,
+        handback: threading.Event | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.job_id = job_id
         self.out_dir = config.job_dir(job_id)
+        self.handback = handback or threading.Event()
+        """Set when the worker stops: training checkpoints and the job goes back to the queue."""
 
     def event(self, message: str, **data: Any) -> None:
         self.store.log.event(self.job_id, message, data=data or None)
@@ -92,6 +113,9 @@ class JobRun:
             return  # cancelled while validating
         self._announce(len(train), len(validation), len(test))
         result = self._train(train, validation, spec.training_config(job.seed))
+        if result.stopped == "cancelled" and self.handback.is_set():
+            self._hand_back(result.steps)
+            return
         if result.stopped == "cancelled" or result.adapter_dir is None:
             return
         metrics = self._metrics(result, test, spec)
@@ -188,8 +212,16 @@ class JobRun:
             self.out_dir,
             config,
             on_event=ProgressWriter(self.store, self.job_id, worker),
-            should_stop=StopCheck(self.store, self.job_id, worker),
+            should_stop=StopCheck(self.store, self.job_id, worker, self.handback),
         )
+
+    def _hand_back(self, step: int) -> None:
+        if self.store.jobs.release(self.job_id, self.config.worker_id):
+            message = (
+                f"Worker {self.config.worker_id} is stopping: checkpoint saved at step {step}; "
+                "the job is back in the queue and resumes from there"
+            )
+            self.store.log.event(self.job_id, message, level="warn", data={"handback_step": step})
 
     def _metrics(self, result: Any, test: list[Conversation], spec: JobSpec) -> dict[str, Any]:
         test = test[: self.config.eval_max_examples]

@@ -91,11 +91,12 @@ class JobStore:
             result: CursorResult[Any] = session.execute(query)  # type: ignore[assignment]
             return result.rowcount == 1
 
-    def owned_transition(self, job_id: str, worker_id: str, **values: Any) -> bool:
-        """Like ``transition`` from an active status, only while ``worker_id`` holds the job."""
+    def owned_transition(self, job_id: str, holder: str, /, **values: Any) -> bool:
+        """Like ``transition`` from an active status, only while ``holder`` (a worker id)
+        holds the job."""
         query = (
             update(JobRow)
-            .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE), JobRow.worker_id == worker_id)
+            .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE), JobRow.worker_id == holder)
             .values(**values)
         )
         with self.db.session() as session, session.begin():
@@ -145,6 +146,19 @@ class JobStore:
         with self.db.session() as session, session.begin():
             result: CursorResult[Any] = session.execute(query)  # type: ignore[assignment]
             return result.rowcount == 1
+
+    def release(self, job_id: str, worker_id: str) -> bool:
+        """Hand a job this worker holds back to the queue (the worker is stopping): the
+        next worker resumes it from its checkpoint, and this run does not count as an
+        attempt. False when the job is not this worker's any more."""
+        values = {
+            "status": QUEUED,
+            "worker_id": None,
+            "heartbeat_at": None,
+            "attempts": JobRow.attempts - 1,
+            "handbacks": JobRow.handbacks + 1,
+        }
+        return self.owned_transition(job_id, worker_id, **values)
 
     def heartbeat(self, job_id: str, worker_id: str) -> bool:
         """Refresh the heartbeat; False when the job is no longer this worker's to run."""

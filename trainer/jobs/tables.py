@@ -57,6 +57,9 @@ class JobRow(Base):
     worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Runs of the job that ended other than by a handback (those count to max_attempts)."""
+    handbacks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Times a stopping worker checkpointed the job and put it back in the queue."""
     owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     """Name of the API key owner that created it (and owns its adapter); None: auth off."""
 

@@ -193,3 +193,17 @@ def test_four_workers_draining_a_queue_never_claim_a_job_twice(store: Store) -> 
     assert sorted(every_claim) == sorted(jobs)  # each job once, none lost
     holders = {row.id: row.worker_id for row in store.jobs.page(None, 100).rows}
     assert all(holders[job_id] == name for name, got in claims.items() for job_id in got)
+
+
+def test_a_handback_requeues_the_job_without_counting_an_attempt(store: Store) -> None:
+    job = add_job(store)
+    for _ in range(5):  # more rollouts than max_attempts allows interruptions
+        claimed = store.jobs.claim_next("w1")
+        assert claimed is not None
+        assert claimed.attempts == 1
+        assert not store.jobs.release(job.id, "someone-else")
+        assert store.jobs.release(job.id, "w1")
+    row = store.jobs.get(job.id)
+    assert row is not None
+    assert (row.status, row.worker_id, row.heartbeat_at) == (QUEUED, None, None)
+    assert (row.attempts, row.handbacks) == (0, 5)
