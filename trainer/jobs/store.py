@@ -201,7 +201,7 @@ class JobLog:
             created_at=now(),
             level=level,
             type=type,
-            message=message,
+            message=message.replace("\x00", "\\x00"),  # may quote a dataset; PostgreSQL refuses NUL
             data=data,
         )
         with self.db.session() as session, session.begin():

@@ -207,3 +207,11 @@ def test_a_handback_requeues_the_job_without_counting_an_attempt(store: Store) -
     assert row is not None
     assert (row.status, row.worker_id, row.heartbeat_at) == (QUEUED, None, None)
     assert (row.attempts, row.handbacks) == (0, 5)
+
+
+def test_an_event_quoting_a_nul_byte_is_stored(store: Store) -> None:
+    """Event messages may quote a dataset's text; PostgreSQL refuses NUL in text columns."""
+    job = add_job(store)
+    store.log.event(job.id, "line 3: bad value 'a\x00b'")
+    [event] = store.log.events(job.id, None, 10).rows
+    assert event.message == "line 3: bad value 'a\\x00b'"
