@@ -39,7 +39,9 @@ def test_convert_alpaca_and_csv(tmp_path: Path) -> None:
         app, ["data", "convert", str(SAMPLES / "alpaca.json"), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert all("messages" in json.loads(line) for line in out.read_text().splitlines())
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(json.loads((SAMPLES / "alpaca.json").read_text()))
+    assert all("messages" in json.loads(line) for line in lines)
     header = (SAMPLES / "reviews.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     csv_out = tmp_path / "csv.jsonl"
     args = ["data", "convert", str(SAMPLES / "reviews.csv"), "--out", str(csv_out)]

@@ -75,6 +75,8 @@ def test_best_checkpoint_is_lowest_eval_loss_not_last(
     published = adapter_weights(result.adapter_dir)
     best = adapter_weights(kept[8])
     last = adapter_weights(kept[16])
+    assert best
+    assert published.keys() == best.keys()
     assert all(torch.equal(published[name], best[name]) for name in best)
     assert not all(torch.equal(published[name], last[name]) for name in last)
 
@@ -172,6 +174,8 @@ def test_without_validation_the_last_checkpoint_is_published(
     assert result.adapter_dir is not None
     published = adapter_weights(result.adapter_dir)
     last = adapter_weights(list_checkpoints(tmp_path)[4])
+    assert last
+    assert published.keys() == last.keys()
     assert all(torch.equal(published[name], last[name]) for name in last)
 
 
