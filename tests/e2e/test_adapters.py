@@ -43,9 +43,22 @@ def test_adapter_is_listed_with_its_parent(
     assert client.models.retrieve(published_adapter.name).id == published_adapter.name
 
 
+def adapter_loads(stack: Stack, name: str) -> float:
+    """The gateway's count of successful runtime loads of adapter ``name``."""
+    text = httpx.get(f"{stack.base_url}/metrics", timeout=10).text
+    series = f'loragate_adapter_loads_total{{adapter="{name}",result="ok"}}'
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(series))
+
+
+def engine_adapters(stack: Stack) -> list[str]:
+    models = httpx.get(f"{stack.engine_url}/v1/models", timeout=10).json()["data"]
+    return [m["id"] for m in models]
+
+
 def test_concurrent_first_requests_load_it_once(
     client: OpenAI, stack: Stack, published_adapter: AdapterRecord
 ) -> None:
+    assert adapter_loads(stack, published_adapter.name) == 0
     results: list[str] = []
 
     def call() -> None:
@@ -58,8 +71,8 @@ def test_concurrent_first_requests_load_it_once(
         thread.join()
     assert len(results) == 6
     assert len(set(results)) == 1
-    engine_models = httpx.get(f"{stack.engine_url}/v1/models").json()["data"]
-    assert [m["id"] for m in engine_models].count(published_adapter.name) == 1
+    assert published_adapter.name in engine_adapters(stack)
+    assert adapter_loads(stack, published_adapter.name) == 1  # six first requests, one load
 
 
 def test_adapter_output_matches_hf_peft(
@@ -116,10 +129,11 @@ def test_delete_an_adapter(client: OpenAI, stack: Stack, tmp_path: Path) -> None
         suffix="doomed",
         seed=4,
     )
-    assert greedy(client, record.name, "hi") is not None
+    assert record.name not in engine_adapters(stack)
+    greedy(client, record.name, "hi")
+    assert record.name in engine_adapters(stack)  # served by the adapter, loaded for it
     assert client.models.delete(record.name).deleted
     assert record.name not in [m.id for m in client.models.list().data]
     with pytest.raises(NotFoundError):
         greedy(client, record.name, "hi")
-    engine_models = httpx.get(f"{stack.engine_url}/v1/models").json()["data"]
-    assert record.name not in [m["id"] for m in engine_models]
+    assert record.name not in engine_adapters(stack)

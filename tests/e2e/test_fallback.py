@@ -144,6 +144,7 @@ def test_engine_killed_under_load(protected: ProtectedStack) -> None:
 
     stop_process(protected.stub)  # no fallback left either: 503 + Retry-After, at once
     outcomes = load(stack, seconds=3.0)
+    assert outcomes, "no requests were sent with no upstream left"
     assert_well_formed(outcomes)
     assert any(o.status == 503 for o in outcomes) or all(
         o.upstream == "engine-0"
