@@ -79,8 +79,8 @@ def test_sigterm_hands_the_job_back_and_another_worker_resumes_it_at_once(
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)
+        print("".join(line for line in log.read_text().splitlines(True) if "loragate." in line))
     print(f"released {released_s:.2f} s, resumed {resumed_s:.2f} s, exited {exited_s:.2f} s")
-    print("".join(line for line in log.read_text().splitlines(True) if "loragate." in line))
     assert released_s < RELEASE_WITHIN_S, log.read_text()[-3000:]
     assert exited_s < EXIT_WITHIN_S
     assert first.returncode == 0
