@@ -110,5 +110,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ChatCompletion,
         Completion,
     ]
-    install_openapi(app, guarded, documented)
+    install_openapi(app, guarded, documented, settings.base_model_name)
     return app

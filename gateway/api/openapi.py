@@ -38,6 +38,20 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
+SSE_EVENT_NAME = "ServerSentEvent"
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "One event of a `text/event-stream` answer.",
+    "required": ["data"],
+    "properties": {
+        "data": {"type": "string", "description": "A JSON object, or `[DONE]` at the end."},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+SSE_CONTENT = {"text/event-stream": {"schema": {"$ref": f"#/components/schemas/{SSE_EVENT_NAME}"}}}
+
 TAGS: list[dict[str, str]] = [
     {"name": "completions", "description": "OpenAI's chat and text completions, streamed or not."},
     {"name": "models", "description": "Base models and adapters (fine-tunes) by name."},
@@ -117,7 +131,7 @@ def json_or_stream(schema_ref: str, description: str) -> dict[str, Any]:
         "description": description,
         "content": {
             "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}},
-            "text/event-stream": {"schema": {"type": "string"}},
+            **SSE_CONTENT,
         },
     }
 
@@ -163,12 +177,18 @@ def _common(document: dict[str, Any]) -> None:
             response.setdefault("headers", {}).update(REQUEST_ID)
 
 
-def _add_models(document: dict[str, Any], models: list[type[BaseModel]]) -> None:
-    """Schemas the routes point at by ``$ref`` but FastAPI does not see (bodies read by hand)."""
+def _add_models(
+    document: dict[str, Any], models: list[type[BaseModel]], model_name: str | None
+) -> None:
+    """Schemas the routes point at by ``$ref`` but FastAPI does not see (bodies read by hand);
+    their ``model`` field gets the served model's name as its example."""
     schemas = document["components"]["schemas"]
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
+        field = schema.get("properties", {}).get("model")
+        if model_name and field is not None:
+            field["examples"] = [model_name]
         schemas[model.__name__] = schema
 
 
@@ -176,11 +196,12 @@ def install_openapi(
     app: FastAPI,
     guarded: Callable[[str], bool] | None = None,
     models: list[type[BaseModel]] | None = None,
+    model_name: str | None = None,
 ) -> None:
     """Replace the app's ``openapi()`` with one that documents loragate's real answers.
 
     ``guarded(path)``: whether the path needs a key (None: auth is off); ``models``: schemas
-    to add for bodies the handlers read themselves.
+    to add for bodies the handlers read themselves; ``model_name``: the served base model.
     """
 
     def openapi() -> dict[str, Any]:
@@ -194,8 +215,9 @@ def install_openapi(
             )
             document.setdefault("components", {}).setdefault("schemas", {})
             _validation_as_400(document)
-            _add_models(document, models or [])
+            _add_models(document, models or [], model_name)
             document["components"]["schemas"][ERROR_SCHEMA_NAME] = ERROR_SCHEMA
+            document["components"]["schemas"][SSE_EVENT_NAME] = SSE_EVENT
             if guarded is not None:
                 _authenticated(document, guarded)
             _common(document)

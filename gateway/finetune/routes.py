@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, Response
 
 from gateway.api.deps import CallerDep
 from gateway.api.fields import NO_CONTROL, After, ObjectId
-from gateway.api.openapi import errors
+from gateway.api.openapi import SSE_CONTENT, errors
 from gateway.finetune.files import FileServing
 from gateway.finetune.jobs import JobServing
 from gateway.finetune.objects import (
@@ -170,7 +170,7 @@ _EVENTS: dict[int | str, Any] = {
         "model": EventList,
         "description": "A page of events; with `stream=true`, every event as server-sent "
         "events until the job ends, then `data: [DONE]`.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": SSE_CONTENT,
     }
 }
 
