@@ -19,7 +19,7 @@ class Liveness(BaseModel):
 
 
 class EngineHealth(BaseModel):
-    url: str
+    name: str = Field(description="The engine's public name (never its URL).")
     healthy: bool
     error: str | None = Field(description="Why the last health check failed, if it did.")
     models: list[str] = Field(description="Models the engine serves.")
