@@ -139,3 +139,34 @@ def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
     schemathesis = pytest.importorskip("schemathesis")
     schema = schemathesis.openapi.from_dict(document)
     assert len(list(schema.get_all_operations())) == sum(1 for _ in operations(document))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "user", "content": "hi"},
+        {"role": "user"},
+        {"role": "user", "content": None},
+        {"role": "system", "content": [{"type": "text", "text": "x"}]},
+        {"role": "tool", "content": None, "tool_call_id": "1"},
+        {"role": "assistant", "content": "yo"},
+        {"role": "assistant"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
+        {"role": "function", "content": None, "name": "f"},
+        {"role": "robot", "content": "hi"},
+    ],
+)
+def test_the_documented_message_rules_are_the_gateways(message: dict[str, Any]) -> None:
+    """The document's schema of a chat message accepts exactly what the gateway accepts."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from pydantic import ValidationError
+
+    from gateway.openai.protocol import ChatMessage
+
+    try:
+        ChatMessage.model_validate(message)
+        accepted = True
+    except ValidationError:
+        accepted = False
+    validator = jsonschema.Draft202012Validator(ChatMessage.model_json_schema())
+    assert validator.is_valid(message) == accepted, message
