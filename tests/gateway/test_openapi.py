@@ -170,3 +170,14 @@ def test_the_documented_message_rules_are_the_gateways(message: dict[str, Any]) 
         accepted = False
     validator = jsonschema.Draft202012Validator(ChatMessage.model_json_schema())
     assert validator.is_valid(message) == accepted, message
+
+
+def test_fastapi_does_not_parse_completion_bodies(tmp_path: Path) -> None:
+    """Documented, not parsed: the serving code validates the bytes once, by itself."""
+    from fastapi.routing import APIRoute
+
+    app = create_app(Settings(data_dir=tmp_path, upstreams=["http://127.0.0.1:9"]))
+    routes = {r.path: r for r in app.routes if isinstance(r, APIRoute)}
+    for path in ("/v1/chat/completions", "/v1/completions"):
+        assert routes[path].body_field is None, path
+        assert not routes[path].dependant.body_params, path
