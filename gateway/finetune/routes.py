@@ -8,7 +8,7 @@ a user key sees only its own user's files and jobs, an admin key all of them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.responses import FileResponse, Response
@@ -66,7 +66,7 @@ async def upload_file(
     files: FilesDep,
     caller: CallerDep,
     file: Annotated[UploadFile, File()],
-    purpose: Annotated[str, Form()],
+    purpose: Annotated[Literal["fine-tune"], Form()],
 ) -> FileObject:
     """Kept only if every line is a usable example (400 lists each problem with its line)."""
     return await files.upload(file, purpose, caller)
