@@ -35,12 +35,19 @@ CHECKS = (
 )
 SWITCH = "PUT /admin/degradation"
 BUDGET_S = 600
+MAX_MODEL_LEN = 256
 
 
 @pytest.fixture(scope="module")
 def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("fuzz")
-    stack = start_stack(root / "data", root / "up.log", LORAGATE_FINETUNE__WORKER="false")
+    stack = start_stack(
+        root / "data",
+        root / "up.log",
+        LORAGATE_FINETUNE__WORKER="false",
+        # Fuzzed max_tokens ask for whole contexts: a short one keeps each answer quick.
+        LORAGATE_ENGINE__MAX_MODEL_LEN=str(MAX_MODEL_LEN),
+    )
     try:
         yield stack
     finally:
