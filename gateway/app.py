@@ -18,7 +18,7 @@ from gateway.admin import routes as admin_routes
 from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
 from gateway.api import health
-from gateway.api.openapi import install_openapi
+from gateway.api.openapi import install_openapi, operation_id
 from gateway.auth.cache import KeyCache
 from gateway.auth.keys import open_key_store
 from gateway.auth.middleware import AuthMiddleware, is_public
@@ -73,7 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             job_store.close()
             key_store.close()
 
-    app = FastAPI(title="loragate", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="loragate",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.settings = settings
     app.state.pool = pool
     app.state.catalog = catalog

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 ERROR_SCHEMA_NAME = "OpenAIError"
@@ -64,6 +65,13 @@ TAGS: list[dict[str, str]] = [
     {"name": "degradation", "description": "The degradation switch and the public status."},
     {"name": "health", "description": "Liveness and readiness (no key)."},
 ]
+
+
+def operation_id(route: APIRoute) -> str:
+    """``<tag>_<handler>``: readable method names in generated clients, unique although the
+    two jobs routers share their handlers."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag.replace('-', '_')}_{route.name}"
 
 
 def header(description: str, required: bool = False) -> dict[str, Any]:

@@ -115,6 +115,7 @@ class MetricsObserver:
             methods=["GET"],
             tags=["health"],
             summary="Prometheus metrics",
+            name="metrics",
             response_class=Response,
             responses={200: {"description": "The text format.", "content": {"text/plain": {}}}},
         )

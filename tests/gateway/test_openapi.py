@@ -181,3 +181,11 @@ def test_fastapi_does_not_parse_completion_bodies(tmp_path: Path) -> None:
     for path in ("/v1/chat/completions", "/v1/completions"):
         assert routes[path].body_field is None, path
         assert not routes[path].dependant.body_params, path
+
+
+def test_operation_ids_are_unique_and_readable(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids))
+    assert "completions_chat_completions" in ids
+    assert "fine_tunes_create_job" in ids
+    assert "fine_tuning_create_job" in ids
