@@ -185,6 +185,15 @@ def _common(document: dict[str, Any]) -> None:
             response.setdefault("headers", {}).update(REQUEST_ID)
 
 
+def _files_as_binary(document: dict[str, Any]) -> None:
+    """Uploads also say ``format: binary`` (OpenAPI 3.0's way, which client generators
+    read; FastAPI writes only 3.1's ``contentMediaType``)."""
+    for schema in document["components"]["schemas"].values():
+        for field in schema.get("properties", {}).values():
+            if field.get("contentMediaType") == "application/octet-stream":
+                field.setdefault("format", "binary")
+
+
 def _add_models(
     document: dict[str, Any], models: list[type[BaseModel]], model_name: str | None
 ) -> None:
@@ -223,6 +232,7 @@ def install_openapi(
             )
             document.setdefault("components", {}).setdefault("schemas", {})
             _validation_as_400(document)
+            _files_as_binary(document)
             _add_models(document, models or [], model_name)
             document["components"]["schemas"][ERROR_SCHEMA_NAME] = ERROR_SCHEMA
             document["components"]["schemas"][SSE_EVENT_NAME] = SSE_EVENT

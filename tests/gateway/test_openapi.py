@@ -189,3 +189,10 @@ def test_operation_ids_are_unique_and_readable(document: dict[str, Any]) -> None
     assert "completions_chat_completions" in ids
     assert "fine_tunes_create_job" in ids
     assert "fine_tuning_create_job" in ids
+
+
+def test_uploads_are_binary_for_client_generators(document: dict[str, Any]) -> None:
+    upload = document["paths"]["/v1/files"]["post"]["requestBody"]["content"]
+    ref = upload["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+    field = document["components"]["schemas"][ref]["properties"]["file"]
+    assert (field["type"], field["format"]) == ("string", "binary")
