@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from adapters.registry import AdapterRegistry
 from gateway import __version__
@@ -17,10 +18,10 @@ from gateway.admin import routes as admin_routes
 from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
 from gateway.api import health
-from gateway.api.openapi import install_openapi
+from gateway.api.openapi import install_openapi, operation_id
 from gateway.auth.cache import KeyCache
 from gateway.auth.keys import open_key_store
-from gateway.auth.middleware import AuthMiddleware
+from gateway.auth.middleware import AuthMiddleware, is_public
 from gateway.errors import install_error_handlers
 from gateway.finetune import routes as finetune_routes
 from gateway.finetune.files import FileServing
@@ -31,12 +32,19 @@ from gateway.observability.observer import MetricsObserver
 from gateway.observability.recorders import record_adapter_load, record_routing_decision
 from gateway.openai import routes as openai_routes
 from gateway.openai.catalog import ModelCatalog
+from gateway.openai.objects import ChatCompletion, Completion
+from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
 from gateway.openai.serving import CompletionServing
 from gateway.protection import routes as protection_routes
 from gateway.protection.setup import build_protection
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 from trainer.jobs.store import Store
+
+DESCRIPTION = (
+    "An OpenAI-compatible gateway over vLLM: a base model and its LoRA adapters, and the "
+    'fine-tuning that makes them. Every error is OpenAI\'s `{"error": {...}}`.'
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,7 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             job_store.close()
             key_store.close()
 
-    app = FastAPI(title="loragate", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="loragate",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.settings = settings
     app.state.pool = pool
     app.state.catalog = catalog
@@ -95,5 +109,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuthMiddleware, keys=auth_keys, cache=key_cache)  # inside request ids
     app.add_middleware(RequestIdMiddleware)
     observer.install(app)
-    install_openapi(app)
+    guarded = (lambda path: not is_public(path)) if settings.auth.enabled else None
+    documented: list[type[BaseModel]] = [
+        ChatCompletionRequest,
+        CompletionRequest,
+        ChatCompletion,
+        Completion,
+    ]
+    install_openapi(app, guarded, documented, settings.base_model_name)
     return app

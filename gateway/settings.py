@@ -99,6 +99,11 @@ class FinetuneSettings(BaseModel):
     max_file_bytes: int = Field(
         100 * 1024 * 1024, ge=1, description="Largest dataset file /v1/files accepts."
     )
+    worker: bool = Field(
+        True,
+        description="`loragate up` starts a fine-tuning worker; false: jobs stay queued until "
+        "a `loragate worker` runs (e.g. on another host, or never: an API fuzzed in CI).",
+    )
     heartbeat_s: float = Field(2.0, gt=0, description="How often a worker marks its job alive.")
     stale_after_s: float = Field(
         30.0, gt=0, description="A running job silent this long is taken over by a worker."

@@ -39,7 +39,12 @@ class KeyServing:
             raise key_not_found(key_id)
         return key
 
-    def revoke(self, key_id: str) -> ApiKey:
+    def revoke(self, key_id: str, admin: Caller) -> ApiKey:
+        """Revoke ``key_id``; 409 when it is the key making the request (an admin who
+        revokes their own last key locks everyone out of the API)."""
+        if key_id == admin.key_id:
+            message = "An API key cannot revoke itself; use another admin key or the CLI."
+            raise APIError(409, message, param="id", code="own_key")
         key = self.store.revoke(key_id)
         if key is None:
             raise key_not_found(key_id)

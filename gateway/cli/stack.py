@@ -107,7 +107,8 @@ def process_specs(settings: Settings, placement: Plan | None = None) -> list[Pro
             specs.append(_spec(settings, name, argv, engine_env, settings.engine.nice))
     gateway_env = env | metrics_environment(settings)
     specs.append(_spec(settings, "gateway", gateway_command(settings), gateway_env))
-    specs.append(_spec(settings, "worker", worker_command(), worker_env))
+    if settings.finetune.worker:
+        specs.append(_spec(settings, "worker", worker_command(), worker_env))
     return specs
 
 

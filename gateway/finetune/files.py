@@ -22,6 +22,7 @@ from fastapi import UploadFile
 from gateway.api.fields import bad_filename
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
+from gateway.finetune.objects import DeletedFile, FileList, FileObject
 from gateway.finetune.render import file_object, list_object
 from gateway.finetune.reports import FileReports
 from gateway.settings import Settings
@@ -51,7 +52,7 @@ class FileServing:
         self._tokenizer_lock = threading.Lock()
         self.reports = FileReports(settings, self.tokenizer)
 
-    async def upload(self, upload: UploadFile, purpose: str, caller: Caller) -> dict[str, Any]:
+    async def upload(self, upload: UploadFile, purpose: str, caller: Caller) -> FileObject:
         if purpose != FINE_TUNE:
             message = f"purpose must be '{FINE_TUNE}' (the only purpose loragate stores files for)"
             raise APIError(400, message, param="purpose", code="invalid_value")
@@ -123,11 +124,9 @@ class FileServing:
                 self._tokenizer = _load_tokenizer(self.settings.base_model_path)
             return self._tokenizer
 
-    def list(
-        self, purpose: str | None, after: str | None, limit: int, caller: Caller
-    ) -> dict[str, Any]:
+    def list(self, purpose: str | None, after: str | None, limit: int, caller: Caller) -> FileList:
         page = self.store.files.page(purpose, after, limit, caller.owner_filter)
-        return list_object(page.rows, page.has_more, file_object)
+        return list_object(FileList, page.rows, page.has_more, file_object)
 
     def row(self, file_id: str, caller: Caller) -> FileRow:
         """The file, if ``caller`` may see it; 404 otherwise."""
@@ -136,7 +135,7 @@ class FileServing:
             raise file_not_found(file_id)
         return row
 
-    def get(self, file_id: str, caller: Caller) -> dict[str, Any]:
+    def get(self, file_id: str, caller: Caller) -> FileObject:
         return file_object(self.row(file_id, caller))
 
     async def report(self, file_id: str, caller: Caller) -> dict[str, Any]:
@@ -144,7 +143,7 @@ class FileServing:
         row = self.row(file_id, caller)
         return await anyio.to_thread.run_sync(self.reports.get, row)
 
-    def delete(self, file_id: str, caller: Caller) -> dict[str, Any]:
+    def delete(self, file_id: str, caller: Caller) -> DeletedFile:
         row = self.row(file_id, caller)
         users = self.store.jobs.using_file(file_id)
         if users:
@@ -153,7 +152,7 @@ class FileServing:
         self.store.files.delete(file_id)
         Path(row.path).unlink(missing_ok=True)
         self.reports.forget(row)
-        return {"id": file_id, "object": "file", "deleted": True}
+        return DeletedFile(id=file_id, deleted=True)
 
 
 def _load_tokenizer(path: str) -> Any:

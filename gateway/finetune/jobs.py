@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
-import orjson
 from pydantic import ValidationError
 from starlette.responses import StreamingResponse
 
@@ -17,6 +15,7 @@ from adapters.record import check_suffix, is_adapter_name
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
 from gateway.finetune.files import FINE_TUNE
+from gateway.finetune.objects import CheckpointList, EventList, FineTuningJob, JobList
 from gateway.finetune.protocol import Hyperparameters, JobCreate
 from gateway.finetune.render import checkpoint_object, event_object, job_object, list_object
 from gateway.settings import Settings
@@ -46,7 +45,7 @@ class JobServing:
         self.store = store
         self._parameter_count: int | None = None
 
-    def create(self, body: JobCreate, caller: Caller) -> dict[str, Any]:
+    def create(self, body: JobCreate, caller: Caller) -> FineTuningJob:
         spec, problems = self._spec(body, self._train_examples(body, caller))
         problems += self._model_problems(body.model)
         problems += self._file_problems(body.training_file, "training_file", caller)
@@ -152,14 +151,14 @@ class JobServing:
             raise job_not_found(job_id)
         return row
 
-    def retrieve(self, job_id: str, caller: Caller) -> dict[str, Any]:
+    def retrieve(self, job_id: str, caller: Caller) -> FineTuningJob:
         return job_object(self.row(job_id, caller))
 
-    def list(self, after: str | None, limit: int, caller: Caller) -> dict[str, Any]:
+    def list(self, after: str | None, limit: int, caller: Caller) -> JobList:
         page = self.store.jobs.page(after, limit, caller.owner_filter)
-        return list_object(page.rows, page.has_more, job_object)
+        return list_object(JobList, page.rows, page.has_more, job_object)
 
-    def cancel(self, job_id: str, caller: Caller) -> dict[str, Any]:
+    def cancel(self, job_id: str, caller: Caller) -> FineTuningJob:
         row = self.row(job_id, caller)
         if row.status in TERMINAL or not self.store.jobs.cancel(job_id):
             status = self.row(job_id, caller).status
@@ -167,18 +166,20 @@ class JobServing:
         self.store.log.event(job_id, "Job cancelled by request")
         return job_object(self.row(job_id, caller))
 
-    def events(self, job_id: str, after: str | None, limit: int, caller: Caller) -> dict[str, Any]:
+    def events(self, job_id: str, after: str | None, limit: int, caller: Caller) -> EventList:
         self.row(job_id, caller)
         page = self.store.log.events(job_id, after, limit)
-        return list_object(page.rows, page.has_more, event_object)
+        return list_object(EventList, page.rows, page.has_more, event_object)
 
     def checkpoints(
         self, job_id: str, after: str | None, limit: int, caller: Caller
-    ) -> dict[str, Any]:
+    ) -> CheckpointList:
         row = self.row(job_id, caller)
         page = self.store.log.checkpoints(job_id, after, limit)
         name = row.fine_tuned_model or f"ft:{row.model}:{row.suffix or ''}:{row.id}"
-        return list_object(page.rows, page.has_more, lambda ckpt: checkpoint_object(ckpt, name))
+        return list_object(
+            CheckpointList, page.rows, page.has_more, lambda ckpt: checkpoint_object(ckpt, name)
+        )
 
     def stream_events(self, job_id: str, caller: Caller) -> StreamingResponse:
         self.row(job_id, caller)
@@ -195,7 +196,7 @@ class JobServing:
             rows = await anyio.to_thread.run_sync(self.store.log.events_since, job_id, seen)
             for event in rows:
                 seen = event.seq
-                yield b"data: " + orjson.dumps(event_object(event)) + b"\n\n"
+                yield b"data: " + event_object(event).model_dump_json().encode() + b"\n\n"
             ended = job is None or job.status in TERMINAL
             if ended and ended_before and not rows:
                 break

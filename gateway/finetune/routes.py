@@ -8,15 +8,26 @@ a user key sees only its own user's files and jobs, an admin key all of them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.responses import FileResponse, Response
 
 from gateway.api.deps import CallerDep
-from gateway.api.fields import After, ObjectId
+from gateway.api.fields import NO_CONTROL, After, ObjectId
+from gateway.api.openapi import SSE_CONTENT, errors
 from gateway.finetune.files import FileServing
 from gateway.finetune.jobs import JobServing
+from gateway.finetune.objects import (
+    CheckpointList,
+    DeletedFile,
+    EventList,
+    FileList,
+    FileObject,
+    FileReport,
+    FineTuningJob,
+    JobList,
+)
 from gateway.finetune.protocol import JobCreate
 
 
@@ -33,53 +44,83 @@ def get_job_serving(request: Request) -> JobServing:
 FilesDep = Annotated[FileServing, Depends(get_file_serving)]
 JobsDep = Annotated[JobServing, Depends(get_job_serving)]
 
-files_router = APIRouter(prefix="/v1/files", tags=["files"])
+files_router = APIRouter(
+    prefix="/v1/files",
+    tags=["files"],
+)
+_FILE_404 = errors(404, why={404: "No such file, or another user's (`file_not_found`)."})
+_CONTENT: dict[int | str, Any] = {
+    200: {
+        "description": "The file as uploaded.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
-@files_router.post("")
+@files_router.post(
+    "",
+    summary="Upload a dataset",
+    responses=errors(413, why={413: "The file is larger than `max_file_bytes`."}),
+)
 async def upload_file(
     files: FilesDep,
     caller: CallerDep,
     file: Annotated[UploadFile, File()],
-    purpose: Annotated[str, Form()],
-) -> dict[str, Any]:
+    purpose: Annotated[Literal["fine-tune"], Form()],
+) -> FileObject:
+    """Kept only if every line is a usable example (400 lists each problem with its line)."""
     return await files.upload(file, purpose, caller)
 
 
-@files_router.get("")
+@files_router.get("", summary="List files")
 def list_files(
     files: FilesDep,
     caller: CallerDep,
-    purpose: str | None = None,
+    purpose: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL)] = None,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10_000,
-) -> dict[str, Any]:
+) -> FileList:
     return files.list(purpose, after, limit, caller)
 
 
-@files_router.get("/{file_id}")
-def get_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> dict[str, Any]:
+@files_router.get("/{file_id}", summary="Retrieve a file", responses=_FILE_404)
+def get_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileObject:
     return files.get(file_id, caller)
 
 
-@files_router.delete("/{file_id}")
-def delete_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> dict[str, Any]:
+@files_router.delete(
+    "/{file_id}",
+    summary="Delete a file",
+    responses=_FILE_404 | errors(409, why={409: "Unfinished jobs use it (`file_in_use`)."}),
+)
+def delete_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> DeletedFile:
     return files.delete(file_id, caller)
 
 
-@files_router.get("/{file_id}/report")
-async def file_report(files: FilesDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+@files_router.get(
+    "/{file_id}/report",
+    summary="A dataset's quality report",
+    responses=_FILE_404,
+)
+async def file_report(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileReport:
     """The file's quality report: duplicates, conflicts, imbalance, lengths, ... by line."""
-    return await files.report(file_id, caller)
+    return FileReport.model_validate(await files.report(file_id, caller))
 
 
-@files_router.get("/{file_id}/content")
+@files_router.get(
+    "/{file_id}/content",
+    summary="Download a file's content",
+    response_class=Response,
+    responses=_CONTENT | _FILE_404,
+)
 def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileResponse:
     row = files.row(file_id, caller)
-    return FileResponse(Path(row.path), filename=row.filename)
+    path = Path(row.path)
+    return FileResponse(path, filename=row.filename, media_type="application/octet-stream")
 
 
-def create_job(jobs: JobsDep, caller: CallerDep, body: JobCreate) -> dict[str, Any]:
+def create_job(jobs: JobsDep, caller: CallerDep, body: JobCreate) -> FineTuningJob:
+    """Queued once every value is usable (400 lists each problem); trained by a worker."""
     return jobs.create(body, caller)
 
 
@@ -88,15 +129,15 @@ def list_jobs(
     caller: CallerDep,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> JobList:
     return jobs.list(after, limit, caller)
 
 
-def retrieve_job(jobs: JobsDep, caller: CallerDep, job_id: ObjectId) -> dict[str, Any]:
+def retrieve_job(jobs: JobsDep, caller: CallerDep, job_id: ObjectId) -> FineTuningJob:
     return jobs.retrieve(job_id, caller)
 
 
-def cancel_job(jobs: JobsDep, caller: CallerDep, job_id: ObjectId) -> dict[str, Any]:
+def cancel_job(jobs: JobsDep, caller: CallerDep, job_id: ObjectId) -> FineTuningJob:
     return jobs.cancel(job_id, caller)
 
 
@@ -107,7 +148,7 @@ def job_events(
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     stream: bool = False,
-) -> dict[str, Any] | Response:
+) -> EventList | Response:
     if stream:
         return jobs.stream_events(job_id, caller)
     return jobs.events(job_id, after, limit, caller)
@@ -119,18 +160,52 @@ def job_checkpoints(
     job_id: ObjectId,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> dict[str, Any]:
+) -> CheckpointList:
     return jobs.checkpoints(job_id, after, limit, caller)
 
 
+_JOB_404 = errors(404, why={404: "No such job, or another user's (`job_not_found`)."})
+_EVENTS: dict[int | str, Any] = {
+    200: {
+        "model": EventList,
+        "description": "A page of events; with `stream=true`, every event as server-sent "
+        "events until the job ends, then `data: [DONE]`.",
+        "content": SSE_CONTENT,
+    }
+}
+
+
 def _jobs_router(prefix: str, tag: str) -> APIRouter:
-    router = APIRouter(prefix=prefix, tags=[tag])
-    router.add_api_route("", create_job, methods=["POST"])
-    router.add_api_route("", list_jobs, methods=["GET"])
-    router.add_api_route("/{job_id}", retrieve_job, methods=["GET"])
-    router.add_api_route("/{job_id}/cancel", cancel_job, methods=["POST"])
-    router.add_api_route("/{job_id}/events", job_events, methods=["GET"], response_model=None)
-    router.add_api_route("/{job_id}/checkpoints", job_checkpoints, methods=["GET"])
+    router = APIRouter(
+        prefix=prefix,
+        tags=[tag],
+    )
+    add = router.add_api_route
+    add("", create_job, methods=["POST"], summary="Create a fine-tuning job")
+    add("", list_jobs, methods=["GET"], summary="List fine-tuning jobs")
+    add("/{job_id}", retrieve_job, methods=["GET"], summary="Retrieve a job", responses=_JOB_404)
+    add(
+        "/{job_id}/cancel",
+        cancel_job,
+        methods=["POST"],
+        summary="Cancel a job",
+        responses=_JOB_404 | errors(400, why={400: "The job has ended (`invalid_state`)."}),
+    )
+    add(
+        "/{job_id}/events",
+        job_events,
+        methods=["GET"],
+        summary="List a job's events (or stream them)",
+        response_model=None,
+        responses=_EVENTS | _JOB_404,
+    )
+    add(
+        "/{job_id}/checkpoints",
+        job_checkpoints,
+        methods=["GET"],
+        summary="List a job's checkpoints",
+        responses=_JOB_404,
+    )
     return router
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from fastapi import FastAPI
 from prometheus_client import multiprocess
+from starlette.responses import Response
 
 from gateway.fleet.pool import UpstreamPool
 from gateway.fleet.upstream import Upstream
@@ -108,7 +109,16 @@ class MetricsObserver:
             FinetuneCollector(self.settings.job_database_url),
             EngineRestartsCollector(self.settings.run_dir),
         ]
-        app.add_route(METRICS_PATH, MetricsEndpoint(collectors).handle, methods=["GET"])
+        app.add_api_route(
+            METRICS_PATH,
+            MetricsEndpoint(collectors).handle,
+            methods=["GET"],
+            tags=["health"],
+            summary="Prometheus metrics",
+            name="metrics",
+            response_class=Response,
+            responses={200: {"description": "The text format.", "content": {"text/plain": {}}}},
+        )
         app.add_middleware(RequestMetricsMiddleware)
 
     def start(self) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from adapters.record import AdapterRecord, is_adapter_name
 from adapters.registry import AdapterNotFound, AdapterRegistry
 from gateway.auth.caller import Caller
 from gateway.errors import APIError, model_not_found
 from gateway.fleet.pool import UpstreamPool
+from gateway.openai.objects import ModelCard, ModelList
 from gateway.settings import Settings
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -73,7 +73,7 @@ class ModelCatalog:
             raise model_not_found(model)
         return record
 
-    def listing(self, caller: Caller) -> dict[str, Any]:
+    def listing(self, caller: Caller) -> ModelList:
         """Base models, then the adapters ``caller`` may use."""
         data = [self._card(name, None, self._created) for name in self.base_models()]
         data += [
@@ -81,9 +81,9 @@ class ModelCatalog:
             for record in self.adapters()
             if caller.may_see(record.owner)
         ]
-        return {"object": "list", "data": data}
+        return ModelList(data=data)
 
-    def card(self, model: str, caller: Caller) -> dict[str, Any]:
+    def card(self, model: str, caller: Caller) -> ModelCard:
         if model in self.base_models():
             return self._card(model, None, self._created)
         record = self._visible_record(model, caller)
@@ -98,12 +98,7 @@ class ModelCatalog:
             raise model_not_found(model) from None
 
     @staticmethod
-    def _card(name: str, parent: str | None, created: int) -> dict[str, Any]:
-        return {
-            "id": name,
-            "object": "model",
-            "created": created,
-            "owned_by": "loragate",
-            "root": parent or name,
-            "parent": parent,
-        }
+    def _card(name: str, parent: str | None, created: int) -> ModelCard:
+        return ModelCard(
+            id=name, created=created, owned_by="loragate", root=parent or name, parent=parent
+        )

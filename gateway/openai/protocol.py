@@ -37,9 +37,31 @@ class StreamOptions(_Passthrough):
 # ``tool_calls`` (or the legacy ``function_call``) instead, and a legacy ``function``
 # message may have null content.
 _CONTENT_REQUIRED = frozenset({"system", "developer", "user", "tool"})
+_NOT_NULL = {"not": {"type": "null"}}
+# The same rules, for the OpenAPI document (and the clients and fuzzers that read it).
+_CONTENT_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"role": {"enum": sorted(_CONTENT_REQUIRED)}}},
+            "then": {"required": ["content"], "properties": {"content": _NOT_NULL}},
+        },
+        {
+            "if": {"properties": {"role": {"const": "assistant"}}},
+            "then": {
+                "anyOf": [
+                    {"required": ["content"], "properties": {"content": _NOT_NULL}},
+                    {"required": ["tool_calls"]},
+                    {"required": ["function_call"]},
+                ]
+            },
+        },
+    ]
+}
 
 
 class ChatMessage(_Passthrough):
+    model_config = ConfigDict(extra="allow", json_schema_extra=_CONTENT_RULES)
+
     role: Role
     content: Annotated[str | list[dict[str, Any]] | None, Field(validate_default=True)] = None
 

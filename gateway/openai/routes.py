@@ -1,4 +1,8 @@
-"""Thin routes of the OpenAI-compatible API; the logic is in :mod:`gateway.openai.serving`."""
+"""Thin routes of the OpenAI-compatible API; the logic is in :mod:`gateway.openai.serving`.
+
+The completion handlers read the body themselves (validated once, forwarded as bytes), so
+their bodies are documented with ``openapi_extra`` rather than parsed by FastAPI.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +12,76 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway.api.deps import AdminDep, CallerDep, CatalogDep, LoaderDep, ServingDep
+from gateway.api.openapi import RATE_LIMIT_HEADERS, errors, header, json_body, json_or_stream
+from gateway.openai.objects import DeletedObject, ModelCard, ModelList
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(prefix="/v1")
+
+_ANSWERED = {
+    "x-loragate-upstream": header("Who answered: engine-N or fallback-N.", True),
+    "x-loragate-degraded": header("base-only: an adapter's request answered by its base model."),
+} | RATE_LIMIT_HEADERS
+_COMPLETION_ERRORS = errors(
+    400, 404, 429, 502, 503, 504, why={404: "Unknown model, or another user's adapter."}
+)
 
 
-@router.get("/models")
-async def list_models(catalog: CatalogDep, caller: CallerDep) -> dict[str, Any]:
+def _completion_responses(schema: str) -> dict[int | str, Any]:
+    ok = json_or_stream(schema, f"A {schema}, or its chunks as server-sent events (`stream`).")
+    return {200: ok | {"headers": _ANSWERED}, **_COMPLETION_ERRORS}
+
+
+@router.get("/models", tags=["models"], summary="List models")
+async def list_models(catalog: CatalogDep, caller: CallerDep) -> ModelList:
+    """Base models, then the adapters this key may use."""
     return catalog.listing(caller)
 
 
-@router.post("/chat/completions")
+@router.post(
+    "/chat/completions",
+    tags=["completions"],
+    summary="Create a chat completion",
+    response_class=Response,
+    responses=_completion_responses("ChatCompletion"),
+    openapi_extra=json_body("ChatCompletionRequest"),
+)
 async def chat_completions(request: Request, serving: ServingDep) -> Response:
     return await serving.chat(request)
 
 
-@router.post("/completions")
+@router.post(
+    "/completions",
+    tags=["completions"],
+    summary="Create a text completion",
+    response_class=Response,
+    responses=_completion_responses("Completion"),
+    openapi_extra=json_body("CompletionRequest"),
+)
 async def completions(request: Request, serving: ServingDep) -> Response:
     return await serving.completions(request)
 
 
-@router.get("/models/{model:path}")
-async def retrieve_model(model: str, catalog: CatalogDep, caller: CallerDep) -> dict[str, Any]:
+@router.get(
+    "/models/{model:path}",
+    tags=["models"],
+    summary="Retrieve a model",
+    responses=errors(404, why={404: "Unknown model, or another user's adapter."}),
+)
+async def retrieve_model(model: str, catalog: CatalogDep, caller: CallerDep) -> ModelCard:
     return catalog.card(model, caller)
 
 
-@router.delete("/models/{model:path}")
+@router.delete(
+    "/models/{model:path}",
+    tags=["models"],
+    summary="Delete a fine-tuned model",
+    responses=errors(400, 403, 404, why={400: "A base model cannot be deleted."}),
+)
 async def delete_model(
     model: str, catalog: CatalogDep, loader: LoaderDep, _: AdminDep
-) -> dict[str, Any]:
+) -> DeletedObject:
     """Delete a fine-tuned model (adapter): unloaded from the engines, removed from disk.
     Admins only."""
     record = catalog.delete_adapter(model)
     await loader.unload_everywhere(record.name)
-    return {"id": record.name, "object": "model", "deleted": True}
+    return DeletedObject(id=record.name, object="model", deleted=True)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from gateway.api.deps import AdminDep, require_admin
+from gateway.api.openapi import errors
 from gateway.protection.protocol import (
     DegradationChange,
     DegradationEntry,
@@ -24,11 +25,16 @@ def get_protection(request: Request) -> ProtectionServing:
 
 ProtectionDep = Annotated[ProtectionServing, Depends(get_protection)]
 
-admin_router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
-status_router = APIRouter(prefix="/v1", tags=["status"])
+admin_router = APIRouter(
+    prefix="/admin",
+    tags=["degradation"],
+    dependencies=[Depends(require_admin)],
+    responses=errors(403),
+)
+status_router = APIRouter(prefix="/v1", tags=["degradation"])
 
 
-@admin_router.put("/degradation")
+@admin_router.put("/degradation", summary="Set the degradation mode")
 async def set_degradation(
     body: DegradationChange, serving: ProtectionDep, admin: AdminDep
 ) -> DegradationEntry:
@@ -36,7 +42,7 @@ async def set_degradation(
     return await serving.change(body, admin)
 
 
-@admin_router.get("/degradation")
+@admin_router.get("/degradation", summary="Show the degradation mode and its history")
 async def show_degradation(
     serving: ProtectionDep, limit: Annotated[int, Query(ge=1, le=1000)] = HISTORY_LIMIT
 ) -> DegradationView:
@@ -44,7 +50,7 @@ async def show_degradation(
     return await serving.view(limit)
 
 
-@status_router.get("/status")
+@status_router.get("/status", summary="Public status for front ends")
 async def status(serving: ProtectionDep, response: Response) -> PublicStatus:
     """Public (no key): whether a front end should show, pause or hide its assistant."""
     response.headers["cache-control"] = "no-store"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.auth.keys import hash_secret
+from gateway.auth.caller import ADMIN
+from gateway.auth.keys import KeyStore, hash_secret
 from gateway.settings import Settings
 from tests.gateway.auth.conftest import bearer
 
@@ -133,3 +134,15 @@ def test_health_metrics_and_docs_need_no_key(client: TestClient) -> None:
         assert client.get(path).status_code == 200, path
     assert client.get("/health/ready").status_code == 503  # answered, not refused
     assert client.get("/v1/models").status_code == 401
+
+
+def test_a_key_cannot_revoke_itself(client: TestClient, keys: KeyStore) -> None:
+    key, secret = keys.create("ops", ADMIN)
+    refused = client.delete(f"/admin/keys/{key.id}", headers=bearer(secret))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "own_key"
+    assert client.get("/admin/keys", headers=bearer(secret)).status_code == 200  # still valid
+    _, other = keys.create("root", ADMIN)
+    revoked = client.delete(f"/admin/keys/{key.id}", headers=bearer(other))
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked_at"] is not None
