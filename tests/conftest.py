@@ -9,6 +9,7 @@ from adapters.record import AdapterRecord
 from tests.helpers import Stack, start_stack, stop_stack
 from tests.lora_fixtures import publish_random_adapter
 from tests.redis_server import running_redis
+from trainer.qwen2_model import QWEN2_MODEL_NAME, ensure_qwen2_model
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server (redis-server on 127.0.0.1) for the whole test session."""
     with running_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def qwen2_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Qwen2 test model (Qwen's real tokenizer), made once per test session."""
+    return ensure_qwen2_model(tmp_path_factory.mktemp("qwen2") / QWEN2_MODEL_NAME)
