@@ -10,6 +10,7 @@ import torch
 
 from trainer.sft.batching import Batch
 from trainer.sft.config import TrainingConfig
+from trainer.sft.loss import label_token_loss
 from trainer.sft.tokenize import IGNORE_INDEX
 
 
@@ -62,9 +63,7 @@ def train_step(
 ) -> float:
     """Forward, backward, clip, update; returns the batch's mean token loss."""
     model.train()
-    loss = model(
-        input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels
-    ).loss
+    loss = label_token_loss(model, batch)
     value = float(loss.detach().float().item())
     if not math.isfinite(value):
         raise TrainingDiverged(step, "loss", value)
@@ -95,9 +94,7 @@ def mean_eval_loss(model: Any, batches: Iterable[Batch]) -> float | None:
         if n == 0:
             continue
         with torch.no_grad():
-            out = model(
-                input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels
-            )
-        total += float(out.loss.float().item()) * n
+            loss = label_token_loss(model, batch)
+        total += float(loss.float().item()) * n
         count += n
     return total / count if count else None
