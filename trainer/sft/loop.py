@@ -41,10 +41,12 @@ def make_grad_scaler(device: Any, dtype: Any) -> Any:
 
 
 def make_optimizer(model: Any, config: TrainingConfig) -> Any:
-    """AdamW over the trainable (LoRA) parameters only."""
+    """AdamW over the trainable (LoRA) parameters only, fused into one kernel per step on the
+    CPU and CUDA (without it the CPU runs a loop of small ops per LoRA matrix)."""
     params = [p for p in model.parameters() if p.requires_grad]
+    fused = all(p.device.type in ("cpu", "cuda") for p in params)
     return torch.optim.AdamW(
-        params, lr=config.effective_learning_rate, weight_decay=config.weight_decay
+        params, lr=config.effective_learning_rate, weight_decay=config.weight_decay, fused=fused
     )
 
 
