@@ -10,6 +10,7 @@ from tests.helpers import Stack, start_stack, stop_stack
 from tests.lora_fixtures import publish_random_adapter
 from tests.postgres_server import fresh_database, running_postgres
 from tests.redis_server import running_redis
+from trainer.qwen2_model import QWEN2_MODEL_NAME, ensure_qwen2_model
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +56,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with fresh_database(request.getfixturevalue("postgres_server")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def qwen2_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Qwen2 test model (Qwen's real tokenizer), made once per test session."""
+    return ensure_qwen2_model(tmp_path_factory.mktemp("qwen2") / QWEN2_MODEL_NAME)

@@ -7,16 +7,15 @@ seed, so two machines that run ``loragate init-model`` get the same files.
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from trainer import model_folder
 from trainer.chat_template import DEFAULT_CHAT_TEMPLATE, END_OF_TEXT, IM_END, IM_START
+from trainer.model_folder import MARKER_FILE
 from trainer.tokenizer_corpus import corpus_lines
 
-MARKER_FILE = "loragate_model.json"
+__all__ = ["MARKER_FILE", "DefaultModelSpec", "ensure_default_model", "is_complete"]
 
 
 @dataclass(frozen=True)
@@ -38,31 +37,13 @@ class DefaultModelSpec:
 
 def is_complete(path: Path, spec: DefaultModelSpec | None = None) -> bool:
     """True when ``path`` holds a finished default model made from ``spec``."""
-    marker = path / MARKER_FILE
-    if not marker.is_file():
-        return False
-    recorded = json.loads(marker.read_text())
-    return bool(recorded == asdict(spec or DefaultModelSpec()))
+    return model_folder.is_complete(path, asdict(spec or DefaultModelSpec()))
 
 
 def ensure_default_model(path: Path, spec: DefaultModelSpec | None = None) -> Path:
     """Create the default model at ``path`` unless it is already there; return ``path``."""
     spec = spec or DefaultModelSpec()
-    if is_complete(path, spec):
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Build in a sibling temp folder and rename: a crash never leaves a half-written model.
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=path.parent))
-    try:
-        _build(staging, spec)
-        (staging / MARKER_FILE).write_text(json.dumps(asdict(spec), indent=2))
-        if path.exists():
-            shutil.rmtree(path)
-        staging.rename(path)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return path
+    return model_folder.ensure_model_folder(path, asdict(spec), lambda out: _build(out, spec))
 
 
 def _build(out: Path, spec: DefaultModelSpec) -> None:

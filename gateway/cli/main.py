@@ -110,13 +110,30 @@ def worker(data_dir: DataDir = None, base_model: BaseModel = None) -> None:
     run_worker(_settings(data_dir=data_dir, base_model=base_model))
 
 
-@app.command("init-model")
-def init_model(data_dir: DataDir = None) -> None:
-    """Create the embedded default model in the data folder (idempotent)."""
-    from trainer.default_model import ensure_default_model
+ModelFamily = Annotated[
+    str,
+    typer.Option(
+        help="llama: the embedded default (loragate-tiny); qwen2: a tiny Qwen2 on Qwen's BPE."
+    ),
+]
 
+
+@app.command("init-model")
+def init_model(data_dir: DataDir = None, family: ModelFamily = "llama") -> None:
+    """Create a random-weights test model in the data folder (idempotent, no download)."""
     settings = _settings(data_dir=data_dir)
-    path = ensure_default_model(settings.default_model_dir)
+    if family == "llama":
+        from trainer.default_model import ensure_default_model
+
+        path = ensure_default_model(settings.default_model_dir)
+    elif family == "qwen2":
+        from trainer.qwen2_model import QWEN2_MODEL_NAME, ensure_qwen2_model
+
+        path = ensure_qwen2_model(settings.data_dir / "models" / QWEN2_MODEL_NAME)
+    else:
+        raise typer.BadParameter(
+            f"unknown family {family!r}: use llama or qwen2", param_hint="--family"
+        )
     typer.echo(str(path))
 
 

@@ -26,6 +26,7 @@ from trainer.sft.batching import (
 )
 from trainer.sft.config import TrainingConfig
 from trainer.sft.loop import (
+    make_grad_scaler,
     make_optimizer,
     make_scheduler,
     mean_eval_loss,
@@ -75,15 +76,16 @@ class SFTRecipe:
     ) -> None:
         self.config = config or TrainingConfig()
         self.out_dir = out_dir
-        self.device, dtype = pick_device_and_dtype()
+        self.device, self.dtype = pick_device_and_dtype()
         torch.manual_seed(self.config.seed)
-        self.model, self.tokenizer = load_lora_model(base_model_path, self.config.lora, dtype)
+        self.model, self.tokenizer = load_lora_model(base_model_path, self.config.lora, self.dtype)
         self.model.to(self.device)
         self.pad_id = pad_token_id(self.tokenizer)
         self._setup_data(train, validation)
         self.total_steps = self.config.epochs * self.steps_per_epoch
         self.optimizer = make_optimizer(self.model, self.config)
         self.scheduler = make_scheduler(self.optimizer, self.config, self.total_steps)
+        self.scaler = make_grad_scaler(self.device, self.dtype)
         fingerprint = _fingerprint(self.config, self.train_examples, base_model_path)
         self.state = ckpt.RunState(config_fingerprint=fingerprint)
         self._resume_if_possible()
@@ -143,7 +145,13 @@ class SFTRecipe:
         lr = float(self.scheduler.get_last_lr()[0])
         step = self.state.step + 1
         loss = train_step(
-            self.model, batch, self.optimizer, self.scheduler, self.config.grad_clip, step
+            self.model,
+            batch,
+            self.optimizer,
+            self.scheduler,
+            self.config.grad_clip,
+            step,
+            self.scaler,
         )
         self.state.step += 1
         self.state.tokens_trained += batch.real_tokens
