@@ -98,10 +98,10 @@ def _is_free(port: int) -> bool:
         return True
 
 
-def start_stack(data_dir: Path, log_path: Path, engines: int = 1, **env: str) -> Stack:
-    port, engine_port = free_port(), free_ports(engines)
-    if engines > 1:
-        env["LORAGATE_ENGINE__COUNT"] = str(engines)
+def start_stack(data_dir: Path, log_path: Path, **env: str) -> Stack:
+    """``loragate up`` with ``env`` (``LORAGATE_ENGINE__COUNT=N``: N engines, their ports
+    consecutive and free)."""
+    port, engine_port = free_port(), free_ports(int(env.get("LORAGATE_ENGINE__COUNT", "1")))
     full_env = dict(os.environ)
     full_env.update(
         LORAGATE_DATA_DIR=str(data_dir),

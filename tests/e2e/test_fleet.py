@@ -47,7 +47,7 @@ class Fleet:
 def fleet(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("fleet")
     env = {"LORAGATE_LIMITS__REDIS_URL": redis_url, "LORAGATE_ROUTING__BUSY_LOAD": BUSY}
-    stack = start_stack(root / "data", root / "up.log", engines=2, **env)
+    stack = start_stack(root / "data", root / "up.log", LORAGATE_ENGINE__COUNT="2", **env)
     port = free_port()
     replica_env = dict(os.environ) | env
     replica_env.update(
