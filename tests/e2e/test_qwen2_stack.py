@@ -59,7 +59,7 @@ def test_fine_tune_qwen2_and_chat_with_the_adapter(
         model=stack.model,
         training_file=file.id,
         suffix="qwen",
-        hyperparameters={"n_epochs": 3, "learning_rate_multiplier": 5.0},
+        hyperparameters={"n_epochs": 4, "learning_rate_multiplier": 5.0},
     )
     done = wait_until(
         lambda: (j := client.fine_tuning.jobs.retrieve(job.id)).status
