@@ -8,7 +8,6 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 import orjson
 from pydantic import ValidationError
 from starlette.responses import StreamingResponse
@@ -16,9 +15,11 @@ from starlette.responses import StreamingResponse
 from adapters.record import check_suffix, is_adapter_name
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
+from gateway.finetune.feed import JobFeed
 from gateway.finetune.files import FINE_TUNE
 from gateway.finetune.protocol import Hyperparameters, JobCreate
 from gateway.finetune.render import checkpoint_object, event_object, job_object, list_object
+from gateway.finetune.series import metrics_object
 from gateway.settings import Settings
 from trainer.jobs.auto import fill_auto
 from trainer.jobs.spec import JobSpec, LoraSpec
@@ -30,6 +31,7 @@ from trainer.model_size import parameter_count
 
 Problem = tuple[str, str, str]  # param, code, message
 STREAM_POLL_S = 0.5
+RECENT_EVENTS = 50
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -41,10 +43,11 @@ class JobServing:
     """Fine-tuning jobs; each belongs to the user whose key created it (and so does its
     adapter): another user's job is answered as an unknown one."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, feed: JobFeed | None = None) -> None:
         self.settings = settings
         self.store = store
         self._parameter_count: int | None = None
+        self.feed = feed or JobFeed(store, STREAM_POLL_S)
 
     def create(self, body: JobCreate, caller: Caller) -> dict[str, Any]:
         spec, problems = self._spec(body, self._train_examples(body, caller))
@@ -187,21 +190,34 @@ class JobServing:
         )
 
     async def _event_stream(self, job_id: str) -> AsyncIterator[bytes]:
-        """Every event oldest first, then new ones as they come; ends when the job ends."""
-        seen = 0
+        """Every event oldest first, then new ones as they come; ends when the job ends.
+        Reads come from the shared feed: many streams of one job cost one read per interval."""
+        sent = 0
         ended_before = False  # one more look after the end: the last events follow the status
         while True:
-            job = await anyio.to_thread.run_sync(self.store.jobs.get, job_id)
-            rows = await anyio.to_thread.run_sync(self.store.log.events_since, job_id, seen)
-            for event in rows:
-                seen = event.seq
+            snapshot = await self.feed.snapshot(job_id)
+            new = snapshot.events[sent:]
+            for event in new:
                 yield b"data: " + orjson.dumps(event_object(event)) + b"\n\n"
-            ended = job is None or job.status in TERMINAL
-            if ended and ended_before and not rows:
+            sent += len(new)
+            if snapshot.ended and ended_before and not new:
                 break
-            ended_before = ended
-            await asyncio.sleep(STREAM_POLL_S)
+            ended_before = snapshot.ended
+            await asyncio.sleep(self.feed.interval_s)
         yield b"data: [DONE]\n\n"
+
+    async def metrics(self, job_id: str, max_points: int, caller: Caller) -> dict[str, Any]:
+        """The job, its loss curves decimated to ``max_points`` each and its latest events:
+        what a job page polls, answered from the shared feed."""
+        snapshot = await self.feed.snapshot(job_id)
+        job = snapshot.job
+        if job is None or not caller.may_see(job.owner):
+            raise job_not_found(job_id)
+        body = metrics_object(job_id, job.status, snapshot.events, max_points)
+        body["job"] = job_object(job)
+        latest = snapshot.events[-RECENT_EVENTS:]
+        body["recent_events"] = [event_object(event) for event in reversed(latest)]
+        return body
 
 
 def _refusal(problems: list[Problem]) -> APIError:

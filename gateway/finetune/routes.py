@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, Response
 from gateway.api.deps import CallerDep
 from gateway.api.fields import After, ObjectId
 from gateway.finetune.files import FileServing
+from gateway.finetune.insights import FileInsights
 from gateway.finetune.jobs import JobServing
 from gateway.finetune.protocol import JobCreate
 
@@ -30,7 +31,13 @@ def get_job_serving(request: Request) -> JobServing:
     return serving
 
 
+def get_file_insights(request: Request) -> FileInsights:
+    insights: FileInsights = request.app.state.file_insights
+    return insights
+
+
 FilesDep = Annotated[FileServing, Depends(get_file_serving)]
+InsightsDep = Annotated[FileInsights, Depends(get_file_insights)]
 JobsDep = Annotated[JobServing, Depends(get_job_serving)]
 
 files_router = APIRouter(prefix="/v1/files", tags=["files"])
@@ -79,6 +86,25 @@ def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileR
     return FileResponse(Path(row.path), filename=row.filename)
 
 
+@files_router.get("/{file_id}/preview")
+async def file_preview(
+    insights: InsightsDep,
+    caller: CallerDep,
+    file_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 5,
+) -> dict[str, Any]:
+    """The file's first ``limit`` examples as OpenAI ``messages`` chats, whatever the format
+    it was uploaded in, each with the line it starts on."""
+    return await insights.preview(file_id, limit, caller)
+
+
+@files_router.get("/{file_id}/stats")
+async def file_stats(insights: InsightsDep, caller: CallerDep, file_id: str) -> dict[str, Any]:
+    """Length statistics of the file's examples: tokens with the base model's chat template
+    (characters when its tokenizer is not on this machine), a histogram, turns per example."""
+    return await insights.stats(file_id, caller)
+
+
 def create_job(jobs: JobsDep, caller: CallerDep, body: JobCreate) -> dict[str, Any]:
     return jobs.create(body, caller)
 
@@ -123,6 +149,17 @@ def job_checkpoints(
     return jobs.checkpoints(job_id, after, limit, caller)
 
 
+async def job_metrics(
+    jobs: JobsDep,
+    caller: CallerDep,
+    job_id: str,
+    max_points: Annotated[int, Query(ge=2, le=10_000)] = 500,
+) -> dict[str, Any]:
+    """The job, its train and eval loss curves (each decimated to at most ``max_points``,
+    ends and extremes kept) and its latest events; one shared read per job per 0.5 s."""
+    return await jobs.metrics(job_id, max_points, caller)
+
+
 def _jobs_router(prefix: str, tag: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[tag])
     router.add_api_route("", create_job, methods=["POST"])
@@ -131,6 +168,7 @@ def _jobs_router(prefix: str, tag: str) -> APIRouter:
     router.add_api_route("/{job_id}/cancel", cancel_job, methods=["POST"])
     router.add_api_route("/{job_id}/events", job_events, methods=["GET"], response_model=None)
     router.add_api_route("/{job_id}/checkpoints", job_checkpoints, methods=["GET"])
+    router.add_api_route("/{job_id}/metrics", job_metrics, methods=["GET"])
     return router
 
 

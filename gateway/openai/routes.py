@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway.api.deps import AdminDep, CallerDep, CatalogDep, LoaderDep, ServingDep
+from gateway.openai.adapter_details import AdapterDetails
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -41,3 +42,20 @@ async def delete_model(
     record = catalog.delete_adapter(model)
     await loader.unload_everywhere(record.name)
     return {"id": record.name, "object": "model", "deleted": True}
+
+
+@router.get("/adapters", tags=["adapters"])
+def list_adapters(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """The adapters the caller may use, newest first, with owner, rank, job and metrics."""
+    return _details(request).list(caller)
+
+
+@router.get("/adapters/{model:path}", tags=["adapters"])
+def retrieve_adapter(request: Request, model: str, caller: CallerDep) -> dict[str, Any]:
+    """One adapter's details (404 when unknown or another user's)."""
+    return _details(request).get(model, caller)
+
+
+def _details(request: Request) -> AdapterDetails:
+    details: AdapterDetails = request.app.state.adapter_details
+    return details
