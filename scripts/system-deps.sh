@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # System packages the tests need and pip cannot install, from Debian: Prometheus and promtool
 # (`prometheus`), for the metrics tests that run a real Prometheus, and `redis-server`, for
-# the rate-limit tests that share counters through a real Redis. Idempotent: does nothing
+# the rate-limit tests that share counters through a real Redis, and `chromium` with a CJK
+# font (`fonts-noto-cjk`), for the console's browser tests (Playwright drives Debian's
+# chromium; without a CJK font Chinese renders as empty boxes). Idempotent: does nothing
 # when all are on PATH; says so when it cannot install (not root, no apt-get): the tests
 # that need them then skip locally and fail under CI.
 set -euo pipefail
@@ -9,6 +11,9 @@ set -euo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
+  || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

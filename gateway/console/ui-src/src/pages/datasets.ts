@@ -1,0 +1,140 @@
+import { call, ListOf } from "../api";
+import { errorBox, h, localTime, replace, table } from "../dom";
+
+export interface FileObject {
+  id: string;
+  filename: string;
+  bytes: number;
+  created_at: number;
+  format: string | null;
+  examples: number | null;
+  tokens: number | null;
+  status: string;
+}
+
+interface Preview {
+  total_examples: number;
+  data: { line: number | null; messages: { role: string; content: string }[] }[];
+}
+
+interface Summary { total: number; min: number | null; max: number | null; mean: number | null; p50: number | null; p90: number | null }
+
+interface Stats {
+  examples: number;
+  unit: string;
+  length: Summary;
+  histogram: { start: number; end: number; count: number }[];
+  messages_per_example: Summary;
+  with_system_prompt: number;
+}
+
+async function upload(file: File, status: HTMLElement, after: () => void): Promise<void> {
+  const form = new FormData();
+  form.append("purpose", "fine-tune");
+  form.append("file", file, file.name);
+  replace(status, h("p", { class: "muted" }, `Uploading and checking ${file.name}…`));
+  try {
+    const stored = await call<FileObject>("/v1/files", { method: "POST", form });
+    replace(status, h("p", { class: "notice", id: "upload-ok" }, `${stored.filename} is stored as `,
+      h("a", { href: `#/datasets/${stored.id}` }, stored.id), `: ${stored.examples} examples (${stored.format}).`));
+    after();
+  } catch (error) {
+    replace(status, h("div", { id: "upload-error" }, errorBox(error)));
+  }
+}
+
+function dropZone(status: HTMLElement, after: () => void): HTMLElement {
+  const input = h("input", { type: "file", id: "upload-input", accept: ".jsonl,.json" });
+  input.addEventListener("change", () => {
+    if (input.files?.[0]) void upload(input.files[0], status, after);
+    input.value = "";
+  });
+  const zone = h("div", { class: "drop", id: "drop-zone" },
+    h("p", {}, "Drop a JSONL or JSON dataset here (OpenAI messages, ChatGLM3, Alpaca or ShareGPT), or choose one: "),
+    input,
+    h("p", { class: "muted" }, "CSV: convert it first with `loragate data convert` (column mapping)."));
+  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    const file = event.dataTransfer?.files?.[0];
+    if (file) void upload(file, status, after);
+  });
+  return zone;
+}
+
+export function datasetsPage(main: HTMLElement): void {
+  const status = h("div", { id: "upload-status" });
+  const list = h("section", { class: "card", id: "file-list" }, h("p", { class: "muted" }, "Loading…"));
+  const refresh = async () => {
+    try {
+      const files = await call<ListOf<FileObject>>("/v1/files");
+      const rows = files.data.map((f) => {
+        const remove = h("button", { class: "plain", type: "button" }, "Delete");
+        remove.addEventListener("click", async () => {
+          if (!confirm(`Delete ${f.filename} (${f.id})?`)) return;
+          try {
+            await call(`/v1/files/${f.id}`, { method: "DELETE" });
+            void refresh();
+          } catch (error) {
+            replace(status, errorBox(error));
+          }
+        });
+        return [h("a", { href: `#/datasets/${f.id}` }, f.filename), f.id, f.format ?? "—", f.examples ?? "—", f.tokens ?? "—", localTime(f.created_at), remove];
+      });
+      replace(list, rows.length
+        ? table(["File", "Id", "Format", "Examples", "Tokens", "Uploaded", ""], rows)
+        : h("p", { class: "muted" }, "No datasets yet."));
+    } catch (error) {
+      replace(list, errorBox(error));
+    }
+  };
+  replace(main, h("h1", {}, "Datasets"), h("section", { class: "card" }, dropZone(status, refresh), status), list);
+  void refresh();
+}
+
+function chats(preview: Preview): HTMLElement {
+  return h("section", { class: "card", id: "preview" },
+    h("h2", {}, `First ${preview.data.length} of ${preview.total_examples} examples`),
+    ...preview.data.map((example) => h("div", { class: "chat" },
+      h("div", { class: "muted" }, example.line ? `line ${example.line}` : ""),
+      ...example.messages.map((m) => h("div", { class: "msg" }, h("b", {}, m.role), m.content)))));
+}
+
+function histogram(stats: Stats): SVGElement | HTMLElement {
+  const most = Math.max(1, ...stats.histogram.map((b) => b.count));
+  return h("div", {}, ...stats.histogram.map((b) => h("div", { class: "row" },
+    h("span", { style: "min-width:8rem" }, `${b.start}–${b.end - 1}`),
+    h("span", { style: `display:inline-block;height:.7rem;background:#2f6fdb;width:${(b.count / most) * 60}%` }),
+    h("span", { class: "muted" }, String(b.count)))));
+}
+
+function statsCard(stats: Stats): HTMLElement {
+  const l = stats.length;
+  return h("section", { class: "card", id: "stats" },
+    h("h2", {}, `Length in ${stats.unit}`),
+    table(["Examples", "Total", "Min", "Median", "p90", "Max", "Mean", "With system prompt"],
+      [[stats.examples, l.total, l.min, l.p50, l.p90, l.max, l.mean, stats.with_system_prompt]]),
+    histogram(stats));
+}
+
+export function datasetPage(main: HTMLElement, [id]: string[]): void {
+  const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  replace(main, h("h1", {}, "Dataset ", id), body);
+  void (async () => {
+    try {
+      const file = await call<FileObject>(`/v1/files/${encodeURIComponent(id)}`);
+      const [stats, preview] = await Promise.all([
+        call<Stats>(`/v1/files/${file.id}/stats`),
+        call<Preview>(`/v1/files/${file.id}/preview?limit=5`),
+      ]);
+      replace(body,
+        h("section", { class: "card" }, table(["File", "Format", "Examples", "Tokens", "Bytes", "Uploaded", "Validation"],
+          [[file.filename, file.format, file.examples, file.tokens, file.bytes, localTime(file.created_at), "no problems: every line is usable"]])),
+        statsCard(stats), chats(preview));
+    } catch (error) {
+      replace(body, errorBox(error));
+    }
+  })();
+}
