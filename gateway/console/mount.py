@@ -43,10 +43,12 @@ class _WithHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install_console(app: FastAPI, settings: Settings, static_dir: Path = STATIC_DIR) -> None:
-    """Serve ``static_dir`` under ``/ui`` (a short page saying how to build it if missing)."""
+def install_console(app: FastAPI, settings: Settings, static_dir: Path | None = None) -> None:
+    """Serve ``static_dir`` (default: the build output) under ``/ui``; a short page saying
+    how to build it when it is missing."""
     if not settings.console.enabled:
         return
+    static_dir = static_dir or STATIC_DIR
     grafana_url = settings.console.grafana_url
 
     async def config(_: Request) -> Response:

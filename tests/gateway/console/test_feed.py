@@ -1,0 +1,42 @@
+"""The shared job feed: many concurrent viewers of a job cost one store read per interval."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gateway.finetune.feed import JobFeed
+from tests.trainer.jobs.helpers import add_job
+from trainer.jobs.store import Store
+
+
+async def test_fifty_viewers_share_one_read_per_interval(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    job = add_job(store, owner="alice")
+    store.log.event(job.id, "first", type="metrics", data={"step": 1, "train_loss": 2.0})
+    feed = JobFeed(store, interval_s=0.3)
+    snapshots = await asyncio.gather(*(feed.snapshot(job.id) for _ in range(50)))
+    assert feed.reads == 1
+    assert all(len(s.events) == 1 for s in snapshots)
+
+    store.log.event(job.id, "second", type="metrics", data={"step": 2, "train_loss": 1.0})
+    again = await asyncio.gather(*(feed.snapshot(job.id) for _ in range(50)))
+    assert feed.reads == 1  # still fresh: the new event is not seen yet
+    assert len(again[0].events) == 1
+
+    await asyncio.sleep(0.35)
+    later = await asyncio.gather(*(feed.snapshot(job.id) for _ in range(50)))
+    assert feed.reads == 2
+    assert [e.message for e in later[0].events] == ["first", "second"]  # only the new one read
+    assert later[0].job is not None
+    assert later[0].job.owner == "alice"
+    store.close()
+
+
+async def test_an_unknown_job_is_a_snapshot_without_a_job(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    snapshot = await JobFeed(store).snapshot("ftjob-none")
+    assert snapshot.job is None
+    assert snapshot.ended
+    assert snapshot.events == []
+    store.close()
