@@ -30,6 +30,10 @@ class JobSnapshot:
     events: list[EventRow] = field(default_factory=list)
     read_at: float = 0.0
     used_at: float = 0.0
+    version: int = 0
+    """Bumped by every read, so what is derived from a snapshot can be cached by it."""
+    settled: bool = False
+    """Ended, and read again after that: nothing about it can change any more."""
 
     @property
     def ended(self) -> bool:
@@ -54,7 +58,7 @@ class JobFeed:
         """The job as read at most ``interval_s`` ago (read now if older)."""
         now = time.monotonic()
         held = self._snapshots.get(job_id)
-        if held is None or now - held.read_at >= self.interval_s:
+        if held is None or (not held.settled and now - held.read_at >= self.interval_s):
             lock = self._locks.setdefault(job_id, asyncio.Lock())
             async with lock:  # one reader refreshes; the rest find it fresh afterwards
                 held = self._snapshots.get(job_id)
@@ -69,9 +73,12 @@ class JobFeed:
         job, new = await anyio.to_thread.run_sync(self._read, job_id, after)
         self.reads += 1
         snapshot = held or JobSnapshot(job=job)
+        was_ended = held is not None and held.ended
         snapshot.job = job
         snapshot.events.extend(new)
+        snapshot.settled = was_ended and snapshot.ended and not new
         snapshot.read_at = time.monotonic()
+        snapshot.version += 1
         self._snapshots[job_id] = snapshot
         return snapshot
 

@@ -32,6 +32,7 @@ from trainer.model_size import parameter_count
 Problem = tuple[str, str, str]  # param, code, message
 STREAM_POLL_S = 0.5
 RECENT_EVENTS = 50
+RENDERED_KEPT = 256
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -48,6 +49,7 @@ class JobServing:
         self.store = store
         self._parameter_count: int | None = None
         self.feed = feed or JobFeed(store, STREAM_POLL_S)
+        self._rendered: dict[tuple[str, int], tuple[int, bytes]] = {}
 
     def create(self, body: JobCreate, caller: Caller) -> dict[str, Any]:
         spec, problems = self._spec(body, self._train_examples(body, caller))
@@ -206,18 +208,27 @@ class JobServing:
             await asyncio.sleep(self.feed.interval_s)
         yield b"data: [DONE]\n\n"
 
-    async def metrics(self, job_id: str, max_points: int, caller: Caller) -> dict[str, Any]:
-        """The job, its loss curves decimated to ``max_points`` each and its latest events:
-        what a job page polls, answered from the shared feed."""
+    async def metrics(self, job_id: str, max_points: int, caller: Caller) -> bytes:
+        """The job, its loss curves decimated to ``max_points`` each and its latest events
+        (JSON): what a job page polls. Answered from the shared feed, and rendered once per
+        feed read for all the viewers asking for the same ``max_points``."""
         snapshot = await self.feed.snapshot(job_id)
         job = snapshot.job
         if job is None or not caller.may_see(job.owner):
             raise job_not_found(job_id)
+        key = (job_id, max_points)
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] == snapshot.version:
+            return cached[1]
         body = metrics_object(job_id, job.status, snapshot.events, max_points)
         body["job"] = job_object(job)
         latest = snapshot.events[-RECENT_EVENTS:]
         body["recent_events"] = [event_object(event) for event in reversed(latest)]
-        return body
+        rendered = orjson.dumps(body)
+        if len(self._rendered) >= RENDERED_KEPT:
+            self._rendered.clear()
+        self._rendered[key] = (snapshot.version, rendered)
+        return rendered
 
 
 def _refusal(problems: list[Problem]) -> APIError:

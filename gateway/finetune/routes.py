@@ -154,10 +154,11 @@ async def job_metrics(
     caller: CallerDep,
     job_id: str,
     max_points: Annotated[int, Query(ge=2, le=10_000)] = 500,
-) -> dict[str, Any]:
+) -> Response:
     """The job, its train and eval loss curves (each decimated to at most ``max_points``,
     ends and extremes kept) and its latest events; one shared read per job per 0.5 s."""
-    return await jobs.metrics(job_id, max_points, caller)
+    body = await jobs.metrics(job_id, max_points, caller)
+    return Response(body, media_type="application/json")
 
 
 def _jobs_router(prefix: str, tag: str) -> APIRouter:
@@ -168,7 +169,7 @@ def _jobs_router(prefix: str, tag: str) -> APIRouter:
     router.add_api_route("/{job_id}/cancel", cancel_job, methods=["POST"])
     router.add_api_route("/{job_id}/events", job_events, methods=["GET"], response_model=None)
     router.add_api_route("/{job_id}/checkpoints", job_checkpoints, methods=["GET"])
-    router.add_api_route("/{job_id}/metrics", job_metrics, methods=["GET"])
+    router.add_api_route("/{job_id}/metrics", job_metrics, methods=["GET"], response_model=None)
     return router
 
 

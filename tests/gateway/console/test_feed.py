@@ -40,3 +40,20 @@ async def test_an_unknown_job_is_a_snapshot_without_a_job(tmp_path: Path) -> Non
     assert snapshot.ended
     assert snapshot.events == []
     store.close()
+
+
+async def test_an_ended_job_is_read_no_more_once_settled(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    job = add_job(store)
+    store.jobs.cancel(job.id)
+    feed = JobFeed(store, interval_s=0.01)
+    first = await feed.snapshot(job.id)
+    assert first.ended
+    assert not first.settled  # the last events may still follow the status
+    await asyncio.sleep(0.02)
+    assert (await feed.snapshot(job.id)).settled
+    reads = feed.reads
+    await asyncio.sleep(0.02)
+    await feed.snapshot(job.id)
+    assert feed.reads == reads
+    store.close()
