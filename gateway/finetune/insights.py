@@ -108,6 +108,7 @@ def histogram(values: Sequence[int], bins: int) -> list[dict[str, int]]:
     if not values:
         return []
     low, high = min(values), max(values)
+    bins = min(bins, high - low + 1)  # no empty bins past the longest
     width = max(1, math.ceil((high - low + 1) / bins))
     counts = [0] * bins
     for value in values:

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.e2e.console.browser import CHROMIUM, Watched, launch_error
+
+# Uploads are checked with the model's tokenizer and the box is shared: wait long enough.
+expect.set_options(timeout=60_000)
 
 
 @pytest.fixture(scope="module")
