@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from gateway.finetune.series import LossCurves
 from trainer.jobs.states import TERMINAL
 from trainer.jobs.store import Store
 from trainer.jobs.tables import EventRow, JobRow
@@ -28,6 +29,8 @@ class JobSnapshot:
 
     job: JobRow | None
     events: list[EventRow] = field(default_factory=list)
+    curves: LossCurves = field(default_factory=LossCurves)
+    """The loss curves of ``events``, kept up to date as events are read."""
     read_at: float = 0.0
     used_at: float = 0.0
     version: int = 0
@@ -76,6 +79,7 @@ class JobFeed:
         was_ended = held is not None and held.ended
         snapshot.job = job
         snapshot.events.extend(new)
+        snapshot.curves.add(new)
         snapshot.settled = was_ended and snapshot.ended and not new
         snapshot.read_at = time.monotonic()
         snapshot.version += 1

@@ -220,7 +220,7 @@ class JobServing:
         cached = self._rendered.get(key)
         if cached is not None and cached[0] == snapshot.version:
             return cached[1]
-        body = metrics_object(job_id, job.status, snapshot.events, max_points)
+        body = metrics_object(job_id, job.status, snapshot.curves, max_points)
         body["job"] = job_object(job)
         latest = snapshot.events[-RECENT_EVENTS:]
         body["recent_events"] = [event_object(event) for event in reversed(latest)]

@@ -15,20 +15,35 @@ Point = tuple[int, float]  # step, loss
 CURVES = ("train_loss", "eval_loss")
 
 
+class LossCurves:
+    """Train and eval loss by step, added to as events come (the last report of a step wins),
+    and the latest metrics reported."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, dict[int, float]] = {name: {} for name in CURVES}
+        self.latest: dict[str, Any] = {}
+
+    def add(self, events: Sequence[EventRow]) -> None:
+        for event in events:
+            data = event.data or {}
+            if event.type != "metrics" or data.get("step") is None:
+                continue
+            self.latest = data
+            is_eval = data.get("eval_loss") is not None  # an eval repeats the last train loss
+            name = "eval_loss" if is_eval else "train_loss"
+            value = data.get(name)
+            if isinstance(value, int | float):
+                self.points[name][int(data["step"])] = float(value)
+
+    def curve(self, name: str) -> list[Point]:
+        return sorted(self.points[name].items())
+
+
 def loss_curves(events: Sequence[EventRow]) -> dict[str, list[Point]]:
-    """Every (step, loss) of each curve, one per step (the last reported wins)."""
-    curves: dict[str, dict[int, float]] = {name: {} for name in CURVES}
-    for event in events:
-        data = event.data or {}
-        if event.type != "metrics" or data.get("step") is None:
-            continue
-        step = int(data["step"])
-        is_eval = data.get("eval_loss") is not None  # an eval also repeats the last train loss
-        name = "eval_loss" if is_eval else "train_loss"
-        value = data.get(name)
-        if isinstance(value, int | float):
-            curves[name][step] = float(value)
-    return {name: sorted(points.items()) for name, points in curves.items()}
+    """Every (step, loss) of each curve, in step order."""
+    curves = LossCurves()
+    curves.add(events)
+    return {name: curves.curve(name) for name in CURVES}
 
 
 def decimate(points: Sequence[Point], max_points: int) -> list[Point]:
@@ -50,27 +65,18 @@ def decimate(points: Sequence[Point], max_points: int) -> list[Point]:
     return kept
 
 
-def metrics_object(
-    job_id: str, status: str, events: Sequence[EventRow], max_points: int
-) -> dict[str, Any]:
+def metrics_object(job_id: str, status: str, curves: LossCurves, max_points: int) -> dict[str, Any]:
     """The ``fine_tuning.job.metrics`` object: each curve decimated, with its full count."""
-    curves = loss_curves(events)
-    last: dict[str, Any] = {}
-    for event in reversed(events):
-        if event.type == "metrics" and event.data:
-            last = dict(event.data)
-            break
+    rendered: dict[str, Any] = {}
+    for name in CURVES:
+        points = curves.curve(name)
+        kept = decimate(points, max_points)
+        rendered[name] = {"total_points": len(points), "points": [list(p) for p in kept]}
     return {
         "object": "fine_tuning.job.metrics",
         "job_id": job_id,
         "status": status,
         "max_points": max_points,
-        "latest": last,
-        "curves": {
-            name: {
-                "total_points": len(points),
-                "points": [[step, loss] for step, loss in decimate(points, max_points)],
-            }
-            for name, points in curves.items()
-        },
+        "latest": dict(curves.latest),
+        "curves": rendered,
     }
