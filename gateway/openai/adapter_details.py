@@ -1,8 +1,8 @@
 """Adapter details for people and consoles: ``GET /v1/adapters`` and ``/v1/adapters/{name}``.
 
 ``/v1/models`` says only which names exist; these say whose an adapter is, how it was made
-(rank, alpha, targets, job) and how it scored. ``loaded_on`` is the engines this gateway
-process has loaded it into; ``engines`` is left for the fleet's view of every replica.
+(rank, alpha, targets, job) and how it scored, and ``engines``: the engines it is
+registered in now (their ``/v1/models``, as the fleet reads them).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from adapters.record import AdapterRecord
 from gateway.auth.caller import Caller
+from gateway.fleet.pool import UpstreamPool
 from gateway.openai.catalog import ModelCatalog
-from gateway.upstream.pool import UpstreamPool
 
 
 class AdapterDetails:
@@ -30,7 +30,7 @@ class AdapterDetails:
         return self.render(self.catalog.visible_record(name, caller))
 
     def render(self, record: AdapterRecord) -> dict[str, Any]:
-        loaded = [u.name for u in self.pool.upstreams if record.name in u.loaded_adapters]
+        engines = [u.name for u in self.pool.upstreams if record.name in u.loaded_adapters]
         return {
             "id": record.name,
             "object": "adapter",
@@ -42,6 +42,5 @@ class AdapterDetails:
             "alpha": record.alpha,
             "target_modules": record.target_modules,
             "metrics": record.metrics,
-            "loaded_on": loaded,
-            "engines": None,
+            "engines": engines,
         }

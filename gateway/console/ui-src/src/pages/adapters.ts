@@ -11,8 +11,7 @@ interface Adapter {
   rank: number;
   alpha: number;
   metrics: Record<string, unknown>;
-  loaded_on: string[];
-  engines: string[] | null;
+  engines: string[];
 }
 
 export function adaptersPage(main: HTMLElement): void {
@@ -26,7 +25,7 @@ export function adaptersPage(main: HTMLElement): void {
           h("code", {}, a.id), a.base_model, a.owner ?? "—", localTime(a.created_at), a.rank,
           a.job_id ? h("a", { href: `#/jobs/${a.job_id}` }, a.job_id) : "—",
           fmt(a.metrics.best_eval_loss as number | null),
-          (a.engines ?? a.loaded_on).join(", ") || "not loaded",
+          a.engines.join(", ") || "not loaded",
           h("a", { href: `#/playground?b=${encodeURIComponent(a.id)}` }, "try"),
         ];
         if (isAdmin()) {
@@ -44,7 +43,7 @@ export function adaptersPage(main: HTMLElement): void {
         }
         return cells;
       });
-      const headings = ["Adapter", "Base", "Owner", "Created", "Rank", "Job", "Best eval loss", "Loaded on", ""];
+      const headings = ["Adapter", "Base", "Owner", "Created", "Rank", "Job", "Best eval loss", "Engines", ""];
       if (isAdmin()) headings.push("");
       replace(list, rows.length ? table(headings, rows) : h("p", { class: "muted" }, "No adapters yet."));
     } catch (error) {

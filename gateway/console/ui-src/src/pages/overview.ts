@@ -9,6 +9,7 @@ export interface PublicStatus {
   message: string;
   since: string | null;
   upstreams: { name: string; healthy: boolean; breaker: string }[];
+  engines?: { name: string; healthy: boolean; running: number; waiting: number; kv_cache_usage: number; adapters_registered: number; max_loras: number }[];
 }
 
 export interface Summary {
@@ -56,7 +57,12 @@ export function overviewPage(main: HTMLElement): () => void {
           { class: "card", id: "service-status" },
           h("h2", {}, "Service ", badge(status.status)),
           h("p", {}, `Mode: ${status.mode}. `, status.message, status.since ? ` (since ${isoTime(status.since)})` : ""),
-          table(["Engine", "Healthy", "Breaker"], status.upstreams.map((u) => [u.name, u.healthy ? "yes" : "no", u.breaker])),
+          table(["Upstream", "Healthy", "Breaker"], status.upstreams.map((u) => [u.name, u.healthy ? "yes" : "no", u.breaker])),
+          status.engines?.length
+            ? table(["Engine", "Running", "Waiting", "KV cache", "Adapters / LoRA slots"], status.engines.map((e) => [
+                e.name, e.running, e.waiting, `${Math.round(e.kv_cache_usage * 100)}%`, `${e.adapters_registered} / ${e.max_loras}`,
+              ]))
+            : null,
         ),
         h(
           "section",
