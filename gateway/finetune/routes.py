@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, Response
 
 from gateway.api.deps import CallerDep
 from gateway.api.fields import After, ObjectId
+from gateway.finetune.csv_upload import columns_of
 from gateway.finetune.files import FileServing
 from gateway.finetune.insights import FileInsights
 from gateway.finetune.jobs import JobServing
@@ -40,6 +41,10 @@ FilesDep = Annotated[FileServing, Depends(get_file_serving)]
 InsightsDep = Annotated[FileInsights, Depends(get_file_insights)]
 JobsDep = Annotated[JobServing, Depends(get_job_serving)]
 
+PROMPT_CELL = "CSV: the column whose cells are the user's turn."
+ANSWER_CELL = "CSV: the column whose cells are the assistant's answer."
+CSV_SYSTEM = "CSV: a system prompt for every row."
+
 files_router = APIRouter(prefix="/v1/files", tags=["files"])
 
 
@@ -49,8 +54,14 @@ async def upload_file(
     caller: CallerDep,
     file: Annotated[UploadFile, File()],
     purpose: Annotated[str, Form()],
+    prompt_column: Annotated[str | None, Form(max_length=200, description=PROMPT_CELL)] = None,
+    completion_column: Annotated[str | None, Form(max_length=200, description=ANSWER_CELL)] = None,
+    system: Annotated[str | None, Form(max_length=20_000, description=CSV_SYSTEM)] = None,
 ) -> dict[str, Any]:
-    return await files.upload(file, purpose, caller)
+    """Store a dataset (JSONL/JSON in any supported format; CSV with a column mapping,
+    stored as OpenAI ``messages`` JSONL) if every line of it is usable."""
+    csv = columns_of(prompt_column, completion_column, system)
+    return await files.upload(file, purpose, caller, csv)
 
 
 @files_router.get("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -120,3 +121,34 @@ def test_me_says_who_the_key_is(client: TestClient, alice: Headers) -> None:
     assert (mine["owner"], mine["role"]) == ("alice", "user")
     assert client.get("/v1/me").json()["role"] == "admin"
     assert client.get("/v1/me", headers=bearer("lg-wrong")).status_code == 401
+
+
+def test_a_csv_upload_needs_a_column_mapping(
+    client: TestClient, alice: Headers, tmp_path: Path
+) -> None:
+    path = tmp_path / "pairs.csv"
+    path.write_text("question,answer\n外卖好吃吗,好评\nwas it late,negative\n")
+
+    def send(**fields: str) -> Any:
+        files = {"file": (path.name, path.read_bytes())}
+        data = {"purpose": "fine-tune", **fields}
+        return client.post("/v1/files", files=files, data=data, headers=alice)
+
+    unmapped = send()
+    assert unmapped.status_code == 400
+    assert unmapped.json()["error"]["param"] == "prompt_column"
+    half = send(prompt_column="question")
+    assert half.json()["error"]["param"] == "completion_column"
+    wrong = send(prompt_column="question", completion_column="reply")
+    assert wrong.status_code == 400
+    assert "pairs.csv:1: reply: no such column" in wrong.json()["error"]["message"]
+    stored = send(prompt_column="question", completion_column="answer", system="Classify.")
+    assert stored.status_code == 200, stored.text
+    body = stored.json()
+    assert (body["filename"], body["format"], body["examples"]) == ("pairs.csv", "openai", 2)
+    preview = client.get(f"/v1/files/{body['id']}/preview", headers=alice).json()
+    assert preview["data"][0]["messages"] == [
+        {"role": "system", "content": "Classify."},
+        {"role": "user", "content": "外卖好吃吗"},
+        {"role": "assistant", "content": "好评"},
+    ]
