@@ -1,5 +1,5 @@
 import { call, ListOf } from "../api";
-import { errorBox, h, localTime, replace, table } from "../dom";
+import { errorBox, field, h, localTime, replace, table } from "../dom";
 
 export interface FileObject {
   id: string;
@@ -28,9 +28,49 @@ interface Stats {
   with_system_prompt: number;
 }
 
-async function upload(file: File, status: HTMLElement, after: () => void): Promise<void> {
+/** The column names of a CSV file's header row (quoted names allowed). */
+function csvHeader(text: string): string[] {
+  const line = text.split(/\r?\n/, 1)[0] ?? "";
+  const names: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted && c === '"' && line[i + 1] === '"') { cell += '"'; i++; }
+    else if (c === '"') quoted = !quoted;
+    else if (c === "," && !quoted) { names.push(cell.trim()); cell = ""; }
+    else cell += c;
+  }
+  names.push(cell.trim());
+  return names.filter((name) => name.length > 0);
+}
+
+/** CSV: ask which columns are the prompt and the answer, then upload with that mapping. */
+async function mapColumns(file: File, status: HTMLElement, after: () => void): Promise<void> {
+  const columns = csvHeader(await file.slice(0, 64 * 1024).text());
+  const choose = (id: string, preselect: number) => {
+    const control = h("select", { id }, ...columns.map((c) => h("option", { value: c }, c)));
+    control.selectedIndex = Math.min(preselect, columns.length - 1);
+    return control;
+  };
+  const prompt = choose("csv-prompt", 0);
+  const answer = choose("csv-completion", 1);
+  const system = h("input", { id: "csv-system", placeholder: "optional", size: 30 });
+  const go = h("button", { type: "submit", id: "csv-upload" }, "Convert and upload");
+  const form = h("form", { class: "row", id: "csv-mapping" },
+    field("Prompt column", prompt), field("Answer column", answer), field("System prompt", system), go);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void upload(file, status, after, { prompt_column: prompt.value, completion_column: answer.value, system: system.value });
+  });
+  replace(status, h("p", {}, `${file.name} is CSV: each row becomes a chat. Which columns?`), form);
+}
+
+async function upload(file: File, status: HTMLElement, after: () => void, mapping?: Record<string, string>): Promise<void> {
+  if (file.name.toLowerCase().endsWith(".csv") && !mapping) return mapColumns(file, status, after);
   const form = new FormData();
   form.append("purpose", "fine-tune");
+  for (const [name, value] of Object.entries(mapping ?? {})) if (value) form.append(name, value);
   form.append("file", file, file.name);
   replace(status, h("p", { class: "muted" }, `Uploading and checking ${file.name}…`));
   try {
@@ -44,15 +84,14 @@ async function upload(file: File, status: HTMLElement, after: () => void): Promi
 }
 
 function dropZone(status: HTMLElement, after: () => void): HTMLElement {
-  const input = h("input", { type: "file", id: "upload-input", accept: ".jsonl,.json" });
+  const input = h("input", { type: "file", id: "upload-input", accept: ".jsonl,.json,.csv" });
   input.addEventListener("change", () => {
     if (input.files?.[0]) void upload(input.files[0], status, after);
     input.value = "";
   });
   const zone = h("div", { class: "drop", id: "drop-zone" },
-    h("p", {}, "Drop a JSONL or JSON dataset here (OpenAI messages, ChatGLM3, Alpaca or ShareGPT), or choose one: "),
-    input,
-    h("p", { class: "muted" }, "CSV: convert it first with `loragate data convert` (column mapping)."));
+    h("p", {}, "Drop a dataset here (JSONL or JSON: OpenAI messages, ChatGLM3, Alpaca or ShareGPT; or CSV, with a column mapping), or choose one: "),
+    input);
   zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", (event) => {
