@@ -3,7 +3,7 @@ with 10,000 loss points included; (2) what 50 plain HTTP clients polling job-pag
 the completion path, measured with bench/gateway_overhead.py's load, with and without them.
 
     python bench/console_load.py [--points 10000] [--repeats 3] [--pollers 50]
-        [--requests 1000] [--rounds 2] [--skip-pages] [--skip-pollers] [--json out.json]
+        [--requests 1000] [--rounds 2] [--nice 0] [--skip-pages] [--skip-pollers] [--json out.json]
 
 A gateway (one uvicorn worker) runs in front of the stub upstream, as in gateway_overhead;
 its job store gets a running job with ``--points`` train-loss points (and an eval every 20).
@@ -159,9 +159,12 @@ def measure_pages(
 
 
 def start_pollers(
-    base_url: str, key: str, job: str, clients: int, tmp: Path
+    base_url: str, key: str, job: str, clients: int, tmp: Path, nice: int
 ) -> subprocess.Popen[str]:
+    """The pollers' process; at niceness ``nice`` it stands for browsers on other machines
+    (on one small box its own HTTP client work competes with the gateway)."""
     cmd = [
+        *(["nice", "-n", str(nice)] if nice else []),
         sys.executable,
         str(Path(__file__).parent / "console_pollers.py"),
         "--url",
@@ -221,7 +224,7 @@ def measure_pollers(
             if not pollers_on:
                 without.append(summary_of(overhead_runs(opts, urls, gateway)))
                 continue
-            proc = start_pollers(base_url, str(opts.api_key), job, args.pollers, tmp)
+            proc = start_pollers(base_url, str(opts.api_key), job, args.pollers, tmp, args.nice)
             time.sleep(3)
             with_them.append(summary_of(overhead_runs(opts, urls, gateway)))
             polls.append(stop_pollers(proc))
@@ -306,6 +309,7 @@ def main() -> int:
     p.add_argument("--pollers", type=int, default=50)
     p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--nice", type=int, default=0, help="niceness of the pollers' process")
     p.add_argument("--skip-pages", action="store_true")
     p.add_argument("--skip-pollers", action="store_true")
     p.add_argument("--json", type=Path)
