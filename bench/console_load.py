@@ -6,7 +6,8 @@ the completion path, measured with bench/gateway_overhead.py's load, with and wi
         [--requests 1000] [--rounds 2] [--nice 0] [--skip-pages] [--skip-pollers] [--json out.json]
 
 A gateway (one uvicorn worker) runs in front of the stub upstream, as in gateway_overhead;
-its job store gets a running job with ``--points`` train-loss points (and an eval every 20).
+its job store gets a running job with ``--points`` train-loss points (and an eval every 20),
+which gains a point a second while the pollers part runs (with and without pollers).
 Pages: a fresh browser context per load (cold cache; the key put in sessionStorage as a
 signed-in tab has it); "load" is navigation start to the load event, "shown" is until the
 page's data is on screen. Exit 0 when every target is met, 1 when one is missed.
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -81,6 +83,28 @@ def seed_job(data_dir: Path, points: int) -> str:
 def _event(job_id: str, message: str, data: dict[str, Any]) -> EventRow:
     return EventRow(id=new_id("ftevent"), job_id=job_id, created_at=now(), level="info",
                     type="metrics", message=message, data=data)  # fmt: skip
+
+
+class JobProgress(threading.Thread):
+    """Appends one train-loss point a second to the job (an eval every 20), as a worker
+    does while the job runs, so the viewers' data keeps changing."""
+
+    def __init__(self, data_dir: Path, job_id: str, first_step: int) -> None:
+        super().__init__(daemon=True)
+        self.store = Store(Settings(data_dir=data_dir).job_database_url)
+        self.job_id = job_id
+        self.step = first_step
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            self.step += 1
+            data = {"step": self.step, "train_loss": 3.0 / (1 + self.step / 500)}
+            self.store.log.event(self.job_id, f"Step {self.step}", type="metrics", data=data)
+            if self.step % 20 == 0:
+                data["eval_loss"] = 3.1 / (1 + self.step / 500)
+                self.store.log.event(self.job_id, "eval", type="metrics", data=data)
+        self.store.close()
 
 
 def admin_key(data_dir: Path) -> str:
@@ -294,7 +318,13 @@ def run(args: argparse.Namespace, tmp: Path, servers: list[ServerProcess]) -> di
             DIRECT: f"http://127.0.0.1:{stub_port}{overhead.CHAT_PATH}",
             GATEWAY: f"{base_url}{overhead.CHAT_PATH}",
         }
-        result["pollers"] = measure_pollers(args, opts, urls, gateway, base_url, job, tmp)
+        progress = JobProgress(tmp / "data", job, args.points)
+        progress.start()
+        try:
+            result["pollers"] = measure_pollers(args, opts, urls, gateway, base_url, job, tmp)
+        finally:
+            progress.stop.set()
+            progress.join()
     result["checks"] = [
         {"name": n, "ok": ok, "got": got}
         for n, ok, got in checks(result["pages"], result["pollers"])

@@ -34,7 +34,8 @@ class JobSnapshot:
     read_at: float = 0.0
     used_at: float = 0.0
     version: int = 0
-    """Bumped by every read, so what is derived from a snapshot can be cached by it."""
+    """Bumped by every read that found something new, so what is derived from a snapshot
+    can be cached by it."""
     settled: bool = False
     """Ended, and read again after that: nothing about it can change any more."""
 
@@ -77,12 +78,13 @@ class JobFeed:
         self.reads += 1
         snapshot = held or JobSnapshot(job=job)
         was_ended = held is not None and held.ended
+        changed = held is None or bool(new) or _state(job) != _state(held.job)
         snapshot.job = job
         snapshot.events.extend(new)
         snapshot.curves.add(new)
         snapshot.settled = was_ended and snapshot.ended and not new
         snapshot.read_at = time.monotonic()
-        snapshot.version += 1
+        snapshot.version += changed
         self._snapshots[job_id] = snapshot
         return snapshot
 
@@ -96,3 +98,11 @@ class JobFeed:
             lock = self._locks.get(key)
             if lock is not None and not lock.locked():
                 del self._locks[key]
+
+
+def _state(job: JobRow | None) -> tuple[object, ...] | None:
+    """What a viewer sees of the job row (to tell whether a read changed anything)."""
+    if job is None:
+        return None
+    return (job.status, job.trained_tokens, job.estimated_finish, job.finished_at,
+            job.fine_tuned_model, job.error, job.result)  # fmt: skip

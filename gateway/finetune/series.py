@@ -22,6 +22,8 @@ class LossCurves:
     def __init__(self) -> None:
         self.points: dict[str, dict[int, float]] = {name: {} for name in CURVES}
         self.latest: dict[str, Any] = {}
+        # Each curve in step order, appended to while steps only grow (None: sort again).
+        self._ordered: dict[str, list[Point] | None] = {name: [] for name in CURVES}
 
     def add(self, events: Sequence[EventRow]) -> None:
         for event in events:
@@ -33,10 +35,22 @@ class LossCurves:
             name = "eval_loss" if is_eval else "train_loss"
             value = data.get(name)
             if isinstance(value, int | float):
-                self.points[name][int(data["step"])] = float(value)
+                self._put(name, int(data["step"]), float(value))
+
+    def _put(self, name: str, step: int, loss: float) -> None:
+        self.points[name][step] = loss
+        ordered = self._ordered[name]
+        if ordered is not None and (not ordered or step > ordered[-1][0]):
+            ordered.append((step, loss))
+        else:  # a step again (a resumed run) or out of order
+            self._ordered[name] = None
 
     def curve(self, name: str) -> list[Point]:
-        return sorted(self.points[name].items())
+        """The curve in step order (do not modify it)."""
+        ordered = self._ordered[name]
+        if ordered is None:
+            ordered = self._ordered[name] = sorted(self.points[name].items())
+        return ordered
 
 
 def loss_curves(events: Sequence[EventRow]) -> dict[str, list[Point]]:

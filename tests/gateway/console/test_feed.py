@@ -25,11 +25,18 @@ async def test_fifty_viewers_share_one_read_per_interval(tmp_path: Path) -> None
     assert len(again[0].events) == 1
 
     await asyncio.sleep(0.35)
+    version = again[0].version
     later = await asyncio.gather(*(feed.snapshot(job.id) for _ in range(50)))
     assert feed.reads == 2
+    assert later[0].version == version + 1  # something new: derived answers are redone
     assert [e.message for e in later[0].events] == ["first", "second"]  # only the new one read
     assert later[0].job is not None
     assert later[0].job.owner == "alice"
+
+    await asyncio.sleep(0.35)
+    quiet = await feed.snapshot(job.id)
+    assert feed.reads == 3
+    assert quiet.version == version + 1  # read again, nothing new: cached answers stand
     store.close()
 
 

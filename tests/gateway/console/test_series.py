@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.finetune.series import decimate, loss_curves
+from gateway.finetune.series import LossCurves, decimate, loss_curves
 from trainer.jobs.tables import EventRow
 
 
@@ -38,3 +38,14 @@ def test_decimation_keeps_ends_order_and_spikes() -> None:
     assert [s for s, _ in kept] == sorted(s for s, _ in kept)
     assert decimate(points[:50], 100) == points[:50]
     assert decimate(points, 2) == [(1, 1.0), (10_000, 1.0)]
+
+
+def test_curves_stay_in_step_order_when_a_step_comes_again() -> None:
+    curves = LossCurves()
+    curves.add([event(1, {"step": 1, "train_loss": 3.0}), event(2, {"step": 2, "train_loss": 2.0})])
+    assert curves.curve("train_loss") == [(1, 3.0), (2, 2.0)]
+    curves.add([event(3, {"step": 3, "train_loss": 1.0})])
+    assert curves.curve("train_loss") == [(1, 3.0), (2, 2.0), (3, 1.0)]
+    curves.add([event(4, {"step": 2, "train_loss": 2.5})])  # a resumed run repeats step 2
+    assert curves.curve("train_loss") == [(1, 3.0), (2, 2.5), (3, 1.0)]
+    assert curves.latest == {"step": 2, "train_loss": 2.5}
