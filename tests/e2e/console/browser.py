@@ -14,6 +14,11 @@ from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 COMMITTED = Path(__file__).parent / "screenshots"
+# The screenshots the README shows (the others stay in the temp folder).
+IN_README = frozenset(
+    {"sign-in-refused", "job-succeeded", "playground", "datasets-bad-upload", "dataset-chinese",
+     "admin", "overview-narrow"}
+)  # fmt: skip
 # The browser logs every refused fetch; those the pages expect and show (a bad key, a bad
 # upload, another user's object) are not JavaScript errors.
 EXPECTED_REFUSAL = re.compile(
@@ -44,7 +49,7 @@ class Watched:
     def shot(self, name: str) -> Path:
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path))
-        if os.environ.get("LORAGATE_REFRESH_SCREENSHOTS") == "1":
+        if os.environ.get("LORAGATE_REFRESH_SCREENSHOTS") == "1" and name in IN_README:
             COMMITTED.mkdir(exist_ok=True)
             shutil.copyfile(path, COMMITTED / path.name)
         return path
