@@ -84,6 +84,7 @@ def test_upload_a_good_and_a_bad_dataset(
     page.locator("#upload-ok a").click()
     expect(page.locator("#preview")).to_contain_text("味道好极了")
     expect(page.locator("#stats")).to_contain_text("Length in tokens")
+    expect(page.locator("#report")).to_contain_text("Quality report")  # GET /v1/files/{id}/report
     made["chinese_file"] = page.url.rsplit("/", 1)[-1]
     watched.shot("dataset-chinese")
     watched.assert_no_errors()

@@ -158,19 +158,39 @@ function statsCard(stats: Stats): HTMLElement {
     histogram(stats));
 }
 
+interface Finding { code: string; severity: string; message: string; lines: number[]; count: number }
+interface Report { counts: Record<string, number>; findings: Finding[] }
+
+const SEVERITY_BADGE: Record<string, string> = { error: "failed", warning: "running", info: "ok" };
+
+function reportCard(report: Report): HTMLElement {
+  const counts = Object.entries(report.counts).map(([severity, n]) => `${n} ${severity}`).join(", ");
+  return h("section", { class: "card", id: "report" },
+    h("h2", {}, "Quality report"),
+    h("p", { class: "muted" }, counts),
+    report.findings.length
+      ? table(["", "Finding", "Lines"], report.findings.map((f) => [
+          h("span", { class: `badge ${SEVERITY_BADGE[f.severity] ?? ""}` }, f.severity), f.message,
+          f.lines.length ? `${f.lines.join(", ")}${f.count > f.lines.length ? ` and ${f.count - f.lines.length} more` : ""}` : "",
+        ]))
+      : h("p", {}, "Nothing to report."));
+}
+
 export function datasetPage(main: HTMLElement, [id]: string[]): void {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, h("h1", {}, "Dataset ", id), body);
   void (async () => {
     try {
       const file = await call<FileObject>(`/v1/files/${encodeURIComponent(id)}`);
-      const [stats, preview] = await Promise.all([
+      const [stats, preview, report] = await Promise.all([
         call<Stats>(`/v1/files/${file.id}/stats`),
         call<Preview>(`/v1/files/${file.id}/preview?limit=5`),
+        call<Report>(`/v1/files/${file.id}/report`).catch((error: unknown) => error),
       ]);
       replace(body,
         h("section", { class: "card" }, table(["File", "Format", "Examples", "Tokens", "Bytes", "Uploaded", "Validation"],
           [[file.filename, file.format, file.examples, file.tokens, file.bytes, localTime(file.created_at), "no problems: every line is usable"]])),
+        report instanceof Error ? h("section", { class: "card" }, errorBox(report)) : reportCard(report as Report),
         statsCard(stats), chats(preview));
     } catch (error) {
       replace(body, errorBox(error));
