@@ -128,7 +128,9 @@ def test_a_job_from_the_form_plots_live_loss_and_succeeds(
     page.click("#job-create")
     expect(page.locator("#job-error")).to_contain_text("batch_size")  # the API's own message
     page.fill("#job-suffix", "console")
-    page.fill("#job-n_epochs", "1")  # 200 training examples (of 250), one per step
+    # 200 training examples (of 250), one per step, twice: 400 steps, long enough on a fast
+    # CPU for several of the worker's once-a-second loss reports while the job runs
+    page.fill("#job-n_epochs", "2")
     page.fill("#job-batch_size", "1")
     page.fill("#job-eval_every_steps", "20")
     page.fill("#job-seed", "1")
@@ -155,7 +157,7 @@ def test_a_job_from_the_form_plots_live_loss_and_succeeds(
     expect(page.locator("#result")).to_contain_text("Before / after")
     expect(page.locator("#checkpoints")).to_contain_text("best")
     total = int(page.locator("#loss-chart").get_attribute("data-eval-points") or 0)
-    assert total >= 10  # 200 steps, an eval every 20
+    assert total >= 20  # 400 steps, an eval every 20
     job = httpx.get(f"{stack.base_url}/v1/fine_tunes/{made['job']}", headers=stack.headers).json()
     assert job["hyperparameters"]["eval_every_steps"] == 20
     made["adapter"] = job["fine_tuned_model"]
