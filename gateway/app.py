@@ -17,20 +17,24 @@ from gateway import __version__
 from gateway.admin import routes as admin_routes
 from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
-from gateway.api import health
+from gateway.api import health, me
 from gateway.api.openapi import install_openapi, operation_id
 from gateway.auth.cache import KeyCache
 from gateway.auth.keys import open_key_store
 from gateway.auth.middleware import AuthMiddleware, is_public
+from gateway.console.mount import install_console
 from gateway.errors import install_error_handlers
 from gateway.finetune import routes as finetune_routes
+from gateway.finetune.feed import JobFeed
 from gateway.finetune.files import FileServing
+from gateway.finetune.insights import FileInsights
 from gateway.finetune.jobs import JobServing
 from gateway.fleet.fleet import Fleet
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.observability.observer import MetricsObserver
 from gateway.observability.recorders import record_adapter_load, record_routing_decision
 from gateway.openai import routes as openai_routes
+from gateway.openai.adapter_details import AdapterDetails
 from gateway.openai.catalog import ModelCatalog
 from gateway.openai.objects import ChatCompletion, Completion
 from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
@@ -89,17 +93,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.protection = protection.serving
     app.state.file_serving = FileServing(settings, job_store)
-    app.state.job_serving = JobServing(settings, job_store)
+    app.state.file_insights = FileInsights(app.state.file_serving)
+    app.state.job_serving = JobServing(
+        settings, job_store, JobFeed(job_store, settings.console.live_interval_s)
+    )
     app.state.key_serving = KeyServing(key_store, key_cache)
     app.state.adapter_admin = AdapterAdmin(catalog, pool, loader)
+    app.state.adapter_details = AdapterDetails(catalog, pool)
     install_error_handlers(app)
     for router in finetune_routes.routers:
         app.include_router(router)
     app.include_router(openai_routes.router)
     app.include_router(health.router)
+    app.include_router(me.router)
     app.include_router(admin_routes.router)
     app.include_router(protection_routes.admin_router)
     app.include_router(protection_routes.status_router)
+    install_console(app, settings)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -270,6 +270,18 @@ class DiscoverySettings(BaseModel):
     scheme: str = Field("http", pattern="^https?$")
 
 
+class ConsoleSettings(BaseModel):
+    """The web console the gateway serves under ``/ui`` (static files; see README)."""
+
+    enabled: bool = Field(True, description="Serve the console under /ui.")
+    grafana_url: str | None = Field(
+        None, description="Where the overview page links for the Grafana dashboards."
+    )
+    live_interval_s: float = Field(
+        0.5, gt=0, description="How often a watched job is read (shared by all its viewers)."
+    )
+
+
 class Settings(BaseSettings):
     """Top-level settings of the gateway, the engine supervisor and the CLI."""
 
@@ -302,6 +314,7 @@ class Settings(BaseSettings):
     limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     upstream_connect_timeout_s: float = Field(10.0, gt=0)
     upstream_timeout_s: float = Field(600.0, gt=0)

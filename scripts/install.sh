@@ -23,6 +23,9 @@ fi
 extras="$target"
 if [ "${1:-}" = "test" ]; then extras="$extras,test,postgres"; fi
 
+# The web console's static files (TypeScript -> JS, needs npm now, never at run time).
+scripts/build-console.sh
+
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 stamp="$venv/.loragate-installed-${extras//,/-}-$(sha256sum pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # System packages the tests need and pip cannot install, from Debian: Prometheus and promtool
 # (`prometheus`), for the metrics tests that run a real Prometheus, `redis-server`, for
-# the rate-limit tests that share counters through a real Redis, and `postgresql`, for the
+# the rate-limit tests that share counters through a real Redis, `postgresql`, for the
 # store, auth, degradation and job tests that run on PostgreSQL too (the tests start their
-# own server with initdb/pg_ctl from /usr/lib/postgresql/<version>/bin). Idempotent: does nothing
+# own server with initdb/pg_ctl from /usr/lib/postgresql/<version>/bin), and `chromium`
+# with a CJK font (`fonts-noto-cjk`), for the console's browser tests (Playwright drives
+# Debian's chromium; without a CJK font Chinese renders as empty boxes). Idempotent: does nothing
 # when all are on PATH; says so when it cannot install (not root, no apt-get): the tests
 # that need them then skip locally and fail under CI.
 set -euo pipefail
@@ -13,6 +15,9 @@ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || 
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 pg_ctl_path() { command -v pg_ctl 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -1; }
 [ -n "$(pg_ctl_path)" ] || missing+=(postgresql)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
+  || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,14 +1,14 @@
 """Thin routes of the admin API; every one needs an admin key (403 for a user key).
 
 Keys: ``POST/GET /admin/keys``, ``GET/DELETE /admin/keys/{id}`` (delete revokes; never the
-key that asks). Adapters: ``POST /admin/adapters/load``.
+key that asks). Adapters: ``POST /admin/adapters/load``. Traffic: ``GET /admin/summary``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from gateway.admin.adapters import AdapterAdmin
 from gateway.admin.keys import KeyServing
@@ -25,6 +25,7 @@ from gateway.api.deps import AdminDep, PoolDep, require_admin
 from gateway.api.fields import ObjectId
 from gateway.api.openapi import errors
 from gateway.auth.keys import ApiKey
+from gateway.observability import recent
 
 
 def get_key_serving(request: Request) -> KeyServing:
@@ -90,3 +91,12 @@ async def load_adapter(
 ) -> AdapterLoadResult:
     """Load an adapter into every healthy engine now, instead of on its first request."""
     return await adapters.load(body, admin)
+
+
+@router.get("/summary")
+def traffic_summary(
+    window_s: Annotated[float, Query(gt=0, le=86_400)] = 300,
+) -> dict[str, Any]:
+    """Completion requests this gateway process served in the last ``window_s`` seconds:
+    counts by status and model, median latency, the latest requests and errors."""
+    return recent.summary(window_s)

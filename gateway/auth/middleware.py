@@ -17,9 +17,9 @@ from gateway.auth.keys import KeyStore, hash_secret
 from gateway.errors import APIError, unauthorized
 
 PUBLIC_PATHS = frozenset(
-    {"/metrics", "/v1/status", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+    {"/metrics", "/v1/status", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/ui"}
 )
-PUBLIC_PREFIXES = ("/health/",)
+PUBLIC_PREFIXES = ("/health/", "/ui/")  # /ui: the console's static files (no data in them)
 MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization "
     "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
@@ -31,7 +31,8 @@ BAD_KEY = (
 
 
 def is_public(path: str) -> bool:
-    """Whether ``path`` is served without a key (health, metrics, status, API docs)."""
+    """Whether ``path`` is served without a key (health, metrics, status, API docs, the
+    console's static files)."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 

@@ -169,4 +169,9 @@ def _print_ready(settings: Settings, seconds: float) -> None:
         )
     else:
         console.print(f"  curl {base}/models")
+    if settings.console.enabled:
+        key_hint = (
+            f" (sign in with the key in {settings.admin_key_path})" if settings.auth.enabled else ""
+        )
+        console.print(f"  console: http://{settings.host}:{settings.port}/ui/{key_hint}")
     console.print("  press Ctrl-C to stop everything")

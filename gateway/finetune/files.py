@@ -22,6 +22,7 @@ from fastapi import UploadFile
 from gateway.api.fields import bad_filename
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
+from gateway.finetune.csv_upload import CsvColumns, csv_to_jsonl
 from gateway.finetune.objects import DeletedFile, FileList, FileObject
 from gateway.finetune.render import file_object, list_object
 from gateway.finetune.reports import FileReports
@@ -52,24 +53,28 @@ class FileServing:
         self._tokenizer_lock = threading.Lock()
         self.reports = FileReports(settings, self.tokenizer)
 
-    async def upload(self, upload: UploadFile, purpose: str, caller: Caller) -> FileObject:
+    async def upload(
+        self, upload: UploadFile, purpose: str, caller: Caller, csv: CsvColumns | None = None
+    ) -> FileObject:
         if purpose != FINE_TUNE:
             message = f"purpose must be '{FINE_TUNE}' (the only purpose loragate stores files for)"
             raise APIError(400, message, param="purpose", code="invalid_value")
         filename = Path(upload.filename or "upload.jsonl").name
         if problem := bad_filename(filename):
             raise APIError(400, f"file: {problem}", param="file", code="invalid_value")
-        row = await anyio.to_thread.run_sync(self._store, upload.file, filename, caller.owner)
+        row = await anyio.to_thread.run_sync(self._store, upload.file, filename, caller.owner, csv)
         return file_object(row)
 
-    def _store(self, source: BinaryIO, filename: str, owner: str | None) -> FileRow:
+    def _store(
+        self, source: BinaryIO, filename: str, owner: str | None, csv: CsvColumns | None
+    ) -> FileRow:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=".upload-", dir=self.files_dir)
         staging = Path(name)
         try:
             with os.fdopen(handle, "wb") as out:
                 size = self._copy(source, out)
-            return self._validate_and_keep(staging, filename, size, owner)
+            return self._validate_and_keep(staging, filename, size, owner, csv)
         finally:
             staging.unlink(missing_ok=True)
 
@@ -87,7 +92,7 @@ class FileServing:
         return size
 
     def _validate_and_keep(
-        self, staging: Path, filename: str, size: int, owner: str | None
+        self, staging: Path, filename: str, size: int, owner: str | None, csv: CsvColumns | None
     ) -> FileRow:
         from trainer.datasets import validate_file
 
@@ -97,6 +102,10 @@ class FileServing:
         named = staging.with_name(f"{staging.name}{suffix}")  # the format is read by suffix
         staging.rename(named)
         try:
+            if suffix == ".csv":  # stored as the JSONL its column mapping makes
+                converted = csv_to_jsonl(named, filename, csv)
+                named.unlink()
+                named, suffix = converted, ".jsonl"
             report = validate_file(named, tokenizer=tokenizer, max_seq_len=max_len)
             if not report.ok:
                 raise APIError(400, _problems(filename, report), param="file", code="invalid_file")

@@ -7,17 +7,19 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
-import anyio
+import orjson
 from pydantic import ValidationError
 from starlette.responses import StreamingResponse
 
 from adapters.record import check_suffix, is_adapter_name
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
+from gateway.finetune.feed import JobFeed
 from gateway.finetune.files import FINE_TUNE
 from gateway.finetune.objects import CheckpointList, EventList, FineTuningJob, JobList
 from gateway.finetune.protocol import Hyperparameters, JobCreate
 from gateway.finetune.render import checkpoint_object, event_object, job_object, list_object
+from gateway.finetune.series import metrics_object
 from gateway.settings import Settings
 from trainer.jobs.auto import fill_auto
 from trainer.jobs.spec import JobSpec, LoraSpec
@@ -29,6 +31,8 @@ from trainer.model_size import parameter_count
 
 Problem = tuple[str, str, str]  # param, code, message
 STREAM_POLL_S = 0.5
+RECENT_EVENTS = 50
+RENDERED_KEPT = 256
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -40,10 +44,12 @@ class JobServing:
     """Fine-tuning jobs; each belongs to the user whose key created it (and so does its
     adapter): another user's job is answered as an unknown one."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, feed: JobFeed | None = None) -> None:
         self.settings = settings
         self.store = store
         self._parameter_count: int | None = None
+        self.feed = feed or JobFeed(store, STREAM_POLL_S)
+        self._rendered: dict[tuple[str, int], tuple[int, bytes]] = {}
 
     def create(self, body: JobCreate, caller: Caller) -> FineTuningJob:
         spec, problems = self._spec(body, self._train_examples(body, caller))
@@ -188,21 +194,45 @@ class JobServing:
         )
 
     async def _event_stream(self, job_id: str) -> AsyncIterator[bytes]:
-        """Every event oldest first, then new ones as they come; ends when the job ends."""
-        seen = 0
+        """Every event oldest first, then new ones as they come; ends when the job ends.
+        Reads come from the shared feed: many streams of one job cost one read per interval."""
+        sent = 0
         ended_before = False  # one more look after the end: the last events follow the status
         while True:
-            job = await anyio.to_thread.run_sync(self.store.jobs.get, job_id)
-            rows = await anyio.to_thread.run_sync(self.store.log.events_since, job_id, seen)
-            for event in rows:
-                seen = event.seq
+            snapshot = await self.feed.snapshot(job_id)
+            new = snapshot.events[sent:]
+            for event in new:
                 yield b"data: " + event_object(event).model_dump_json().encode() + b"\n\n"
-            ended = job is None or job.status in TERMINAL
-            if ended and ended_before and not rows:
+            sent += len(new)
+            if snapshot.ended and ended_before and not new:
                 break
-            ended_before = ended
-            await asyncio.sleep(STREAM_POLL_S)
+            ended_before = snapshot.ended
+            await asyncio.sleep(self.feed.interval_s)
         yield b"data: [DONE]\n\n"
+
+    async def metrics(self, job_id: str, max_points: int, caller: Caller) -> bytes:
+        """The job, its loss curves decimated to ``max_points`` each and its latest events
+        (JSON): what a job page polls. Answered from the shared feed, and rendered once per
+        feed read for all the viewers asking for the same ``max_points``."""
+        snapshot = await self.feed.snapshot(job_id)
+        job = snapshot.job
+        if job is None or not caller.may_see(job.owner):
+            raise job_not_found(job_id)
+        key = (job_id, max_points)
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] == snapshot.version:
+            return cached[1]
+        body = metrics_object(job_id, job.status, snapshot.curves, max_points)
+        body["job"] = job_object(job).model_dump(mode="json")
+        latest = snapshot.events[-RECENT_EVENTS:]
+        body["recent_events"] = [
+            event_object(event).model_dump(mode="json") for event in reversed(latest)
+        ]
+        rendered = orjson.dumps(body)
+        if len(self._rendered) >= RENDERED_KEPT:
+            self._rendered.clear()
+        self._rendered[key] = (snapshot.version, rendered)
+        return rendered
 
 
 def _refusal(problems: list[Problem]) -> APIError:

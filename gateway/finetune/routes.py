@@ -16,7 +16,9 @@ from starlette.responses import FileResponse, Response
 from gateway.api.deps import CallerDep
 from gateway.api.fields import NO_CONTROL, After, ObjectId
 from gateway.api.openapi import SSE_CONTENT, errors
+from gateway.finetune.csv_upload import columns_of
 from gateway.finetune.files import FileServing
+from gateway.finetune.insights import FileInsights
 from gateway.finetune.jobs import JobServing
 from gateway.finetune.objects import (
     CheckpointList,
@@ -41,8 +43,17 @@ def get_job_serving(request: Request) -> JobServing:
     return serving
 
 
+def get_file_insights(request: Request) -> FileInsights:
+    insights: FileInsights = request.app.state.file_insights
+    return insights
+
+
 FilesDep = Annotated[FileServing, Depends(get_file_serving)]
 JobsDep = Annotated[JobServing, Depends(get_job_serving)]
+InsightsDep = Annotated[FileInsights, Depends(get_file_insights)]
+PROMPT_CELL = "CSV: the column whose cells are the user's turn."
+ANSWER_CELL = "CSV: the column whose cells are the assistant's answer."
+CSV_SYSTEM = "CSV: a system prompt for every row."
 
 files_router = APIRouter(
     prefix="/v1/files",
@@ -67,9 +78,15 @@ async def upload_file(
     caller: CallerDep,
     file: Annotated[UploadFile, File()],
     purpose: Annotated[Literal["fine-tune"], Form()],
+    prompt_column: Annotated[str | None, Form(max_length=200, description=PROMPT_CELL)] = None,
+    completion_column: Annotated[str | None, Form(max_length=200, description=ANSWER_CELL)] = None,
+    system: Annotated[str | None, Form(max_length=20_000, description=CSV_SYSTEM)] = None,
 ) -> FileObject:
-    """Kept only if every line is a usable example (400 lists each problem with its line)."""
-    return await files.upload(file, purpose, caller)
+    """Kept only if every line is a usable example (400 lists each problem with its line):
+    JSONL/JSON in any supported format, or CSV with a column mapping (stored as OpenAI
+    ``messages`` JSONL)."""
+    csv = columns_of(prompt_column, completion_column, system)
+    return await files.upload(file, purpose, caller, csv)
 
 
 @files_router.get("", summary="List files")
@@ -119,6 +136,30 @@ def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileR
     return FileResponse(path, filename=row.filename, media_type="application/octet-stream")
 
 
+_ANY_JSON: dict[int | str, Any] = {
+    200: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+}
+
+
+@files_router.get("/{file_id}/preview", summary="Preview a file's examples", responses=_FILE_404)
+async def file_preview(
+    insights: InsightsDep,
+    caller: CallerDep,
+    file_id: ObjectId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 5,
+) -> dict[str, Any]:
+    """The file's first ``limit`` examples as OpenAI ``messages`` chats, whatever the format
+    it was uploaded in, each with the line it starts on."""
+    return await insights.preview(file_id, limit, caller)
+
+
+@files_router.get("/{file_id}/stats", summary="A file's length statistics", responses=_FILE_404)
+async def file_stats(insights: InsightsDep, caller: CallerDep, file_id: ObjectId) -> dict[str, Any]:
+    """Length statistics of the file's examples: tokens with the base model's chat template
+    (characters when its tokenizer is not on this machine), a histogram, turns per example."""
+    return await insights.stats(file_id, caller)
+
+
 def create_job(jobs: JobsDep, caller: CallerDep, body: JobCreate) -> FineTuningJob:
     """Queued once every value is usable (400 lists each problem); trained by a worker."""
     return jobs.create(body, caller)
@@ -164,6 +205,18 @@ def job_checkpoints(
     return jobs.checkpoints(job_id, after, limit, caller)
 
 
+async def job_metrics(
+    jobs: JobsDep,
+    caller: CallerDep,
+    job_id: ObjectId,
+    max_points: Annotated[int, Query(ge=2, le=10_000)] = 500,
+) -> Response:
+    """The job, its train and eval loss curves (each decimated to at most ``max_points``,
+    ends and extremes kept) and its latest events; one shared read per job per 0.5 s."""
+    body = await jobs.metrics(job_id, max_points, caller)
+    return Response(body, media_type="application/json")
+
+
 _JOB_404 = errors(404, why={404: "No such job, or another user's (`job_not_found`)."})
 _EVENTS: dict[int | str, Any] = {
     200: {
@@ -205,6 +258,14 @@ def _jobs_router(prefix: str, tag: str) -> APIRouter:
         methods=["GET"],
         summary="List a job's checkpoints",
         responses=_JOB_404,
+    )
+    add(
+        "/{job_id}/metrics",
+        job_metrics,
+        methods=["GET"],
+        summary="A job's loss curves and latest events",
+        response_model=None,
+        responses=_ANY_JSON | _JOB_404,
     )
     return router
 

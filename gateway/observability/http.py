@@ -28,6 +28,7 @@ from gateway.observability.metrics import (
     TTFT_SECONDS,
     UNKNOWN,
 )
+from gateway.observability.recent import remember
 from gateway.observability.usage import find_usage
 
 ENDPOINT_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
@@ -141,6 +142,7 @@ def _record(endpoint: str, state: dict[str, object], exchange: _Exchange, starte
     REQUESTS.labels(*traffic, status).inc()
     elapsed = time.perf_counter() - started
     REQUEST_SECONDS.labels(*traffic, "true" if exchange.stream else "false").observe(elapsed)
+    remember(endpoint, model, adapter, status, elapsed)
     if exchange.stream and exchange.chunks:
         TTFT_SECONDS.labels(*traffic).observe(exchange.first_at - started)
         STREAM_CHUNKS.labels(*traffic).inc(exchange.chunks)

@@ -51,7 +51,7 @@ class ModelCatalog:
         return None
 
     def _adapter(self, model: str, caller: Caller) -> AdapterRecord:
-        record = self._visible_record(model, caller)
+        record = self.visible_record(model, caller)
         folder = Path(record.artifact_dir)
         if not all((folder / name).is_file() for name in ADAPTER_FILES):
             raise APIError(
@@ -63,7 +63,7 @@ class ModelCatalog:
             )
         return record
 
-    def _visible_record(self, model: str, caller: Caller) -> AdapterRecord:
+    def visible_record(self, model: str, caller: Caller) -> AdapterRecord:
         """The adapter's record; 404 when there is none or it belongs to another user."""
         try:
             record = self.registry.get(model)
@@ -86,7 +86,7 @@ class ModelCatalog:
     def card(self, model: str, caller: Caller) -> ModelCard:
         if model in self.base_models():
             return self._card(model, None, self._created)
-        record = self._visible_record(model, caller)
+        record = self.visible_record(model, caller)
         return self._card(record.name, record.base_model, record.created_unix)
 
     def delete_adapter(self, model: str) -> AdapterRecord:

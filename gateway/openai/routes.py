@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from gateway.api.deps import AdminDep, CallerDep, CatalogDep, LoaderDep, ServingDep
 from gateway.api.openapi import RATE_LIMIT_HEADERS, errors, header, json_body, json_or_stream
+from gateway.openai.adapter_details import AdapterDetails
 from gateway.openai.objects import DeletedObject, ModelCard, ModelList
 
 router = APIRouter(prefix="/v1")
@@ -85,3 +86,25 @@ async def delete_model(
     record = catalog.delete_adapter(model)
     await loader.unload_everywhere(record.name)
     return DeletedObject(id=record.name, object="model", deleted=True)
+
+
+@router.get("/adapters", tags=["adapters"], summary="List adapters with their details")
+def list_adapters(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """The adapters the caller may use, newest first, with owner, rank, job and metrics."""
+    return _details(request).list(caller)
+
+
+@router.get(
+    "/adapters/{model:path}",
+    tags=["adapters"],
+    summary="Retrieve an adapter's details",
+    responses=errors(404, why={404: "Unknown adapter, or another user's (`model_not_found`)."}),
+)
+def retrieve_adapter(request: Request, model: str, caller: CallerDep) -> dict[str, Any]:
+    """One adapter's details (404 when unknown or another user's)."""
+    return _details(request).get(model, caller)
+
+
+def _details(request: Request) -> AdapterDetails:
+    details: AdapterDetails = request.app.state.adapter_details
+    return details
