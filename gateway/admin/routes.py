@@ -6,7 +6,7 @@ key that asks). Adapters: ``POST /admin/adapters/load``. Traffic: ``GET /admin/s
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -23,6 +23,7 @@ from gateway.admin.protocol import (
 )
 from gateway.api.deps import AdminDep, PoolDep, require_admin
 from gateway.api.fields import ObjectId
+from gateway.api.open_objects import TrafficSummary
 from gateway.api.openapi import errors
 from gateway.auth.keys import ApiKey
 from gateway.observability import recent
@@ -93,10 +94,10 @@ async def load_adapter(
     return await adapters.load(body, admin)
 
 
-@router.get("/summary")
+@router.get("/summary", tags=["admin"], summary="Recent requests and errors")
 def traffic_summary(
     window_s: Annotated[float, Query(gt=0, le=86_400)] = 300,
-) -> dict[str, Any]:
+) -> TrafficSummary:
     """Completion requests this gateway process served in the last ``window_s`` seconds:
     counts by status and model, median latency, the latest requests and errors."""
-    return recent.summary(window_s)
+    return TrafficSummary.model_validate(recent.summary(window_s))

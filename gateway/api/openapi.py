@@ -60,10 +60,12 @@ TAGS: list[dict[str, str]] = [
     {"name": "fine-tuning", "description": "Fine-tuning jobs, as OpenAI's API serves them."},
     {"name": "fine-tunes", "description": "The same jobs under the design card's paths."},
     {"name": "api-keys", "description": "Admin: API keys, roles and rate limits."},
-    {"name": "adapters", "description": "Admin: load an adapter into the engines ahead of use."},
+    {"name": "adapters", "description": "Adapters' details; admin: load one ahead of use."},
     {"name": "engines", "description": "Admin: the engines, their load and their adapters."},
     {"name": "degradation", "description": "The degradation switch and the public status."},
     {"name": "health", "description": "Liveness and readiness (no key)."},
+    {"name": "auth", "description": "Who the calling key is."},
+    {"name": "admin", "description": "Admin: recent requests and errors."},
 ]
 
 

@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, Response
 
 from gateway.api.deps import CallerDep
 from gateway.api.fields import NO_CONTROL, After, ObjectId
+from gateway.api.open_objects import FilePreview, FileStats, JobMetrics
 from gateway.api.openapi import SSE_CONTENT, errors
 from gateway.finetune.csv_upload import columns_of
 from gateway.finetune.files import FileServing
@@ -136,9 +137,7 @@ def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileR
     return FileResponse(path, filename=row.filename, media_type="application/octet-stream")
 
 
-_ANY_JSON: dict[int | str, Any] = {
-    200: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-}
+_METRICS: dict[int | str, Any] = {200: {"model": JobMetrics, "description": "OK"}}
 
 
 @files_router.get("/{file_id}/preview", summary="Preview a file's examples", responses=_FILE_404)
@@ -147,17 +146,17 @@ async def file_preview(
     caller: CallerDep,
     file_id: ObjectId,
     limit: Annotated[int, Query(ge=1, le=100)] = 5,
-) -> dict[str, Any]:
+) -> FilePreview:
     """The file's first ``limit`` examples as OpenAI ``messages`` chats, whatever the format
     it was uploaded in, each with the line it starts on."""
-    return await insights.preview(file_id, limit, caller)
+    return FilePreview.model_validate(await insights.preview(file_id, limit, caller))
 
 
 @files_router.get("/{file_id}/stats", summary="A file's length statistics", responses=_FILE_404)
-async def file_stats(insights: InsightsDep, caller: CallerDep, file_id: ObjectId) -> dict[str, Any]:
+async def file_stats(insights: InsightsDep, caller: CallerDep, file_id: ObjectId) -> FileStats:
     """Length statistics of the file's examples: tokens with the base model's chat template
     (characters when its tokenizer is not on this machine), a histogram, turns per example."""
-    return await insights.stats(file_id, caller)
+    return FileStats.model_validate(await insights.stats(file_id, caller))
 
 
 def create_job(jobs: JobsDep, caller: CallerDep, body: JobCreate) -> FineTuningJob:
@@ -265,7 +264,7 @@ def _jobs_router(prefix: str, tag: str) -> APIRouter:
         methods=["GET"],
         summary="A job's loss curves and latest events",
         response_model=None,
-        responses=_ANY_JSON | _JOB_404,
+        responses=_METRICS | _JOB_404,
     )
     return router
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway.api.deps import AdminDep, CallerDep, CatalogDep, LoaderDep, ServingDep
+from gateway.api.open_objects import AdapterDetail, AdapterDetailList
 from gateway.api.openapi import RATE_LIMIT_HEADERS, errors, header, json_body, json_or_stream
 from gateway.openai.adapter_details import AdapterDetails
 from gateway.openai.objects import DeletedObject, ModelCard, ModelList
@@ -89,9 +90,9 @@ async def delete_model(
 
 
 @router.get("/adapters", tags=["adapters"], summary="List adapters with their details")
-def list_adapters(request: Request, caller: CallerDep) -> dict[str, Any]:
+def list_adapters(request: Request, caller: CallerDep) -> AdapterDetailList:
     """The adapters the caller may use, newest first, with owner, rank, job and metrics."""
-    return _details(request).list(caller)
+    return AdapterDetailList.model_validate(_details(request).list(caller))
 
 
 @router.get(
@@ -100,9 +101,9 @@ def list_adapters(request: Request, caller: CallerDep) -> dict[str, Any]:
     summary="Retrieve an adapter's details",
     responses=errors(404, why={404: "Unknown adapter, or another user's (`model_not_found`)."}),
 )
-def retrieve_adapter(request: Request, model: str, caller: CallerDep) -> dict[str, Any]:
+def retrieve_adapter(request: Request, model: str, caller: CallerDep) -> AdapterDetail:
     """One adapter's details (404 when unknown or another user's)."""
-    return _details(request).get(model, caller)
+    return AdapterDetail.model_validate(_details(request).get(model, caller))
 
 
 def _details(request: Request) -> AdapterDetails:
