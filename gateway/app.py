@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = ModelCatalog(settings, pool, AdapterRegistry(settings.adapters_dir))
     observer = MetricsObserver(settings, pool)
     job_store = Store(settings.job_database_url)
+    file_serving = FileServing(settings, job_store)
     key_store, key_cache = open_key_store(settings), KeyCache(settings.auth.cache_s)
     limiter = RateLimiter(settings)
     protection = build_protection(settings, pool, loader, key_store.db, observer)
@@ -67,9 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await fleet.start()
         await protection.start()
         observer.start()
+        file_serving.start()
         try:
             yield
         finally:
+            await file_serving.stop()
             await observer.stop()
             await protection.stop()
             await limiter.close()
@@ -92,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings, pool, catalog, loader, limiter, protection.router, protection.switch
     )
     app.state.protection = protection.serving
-    app.state.file_serving = FileServing(settings, job_store)
+    app.state.file_serving = file_serving
     app.state.file_insights = FileInsights(app.state.file_serving)
     app.state.job_serving = JobServing(
         settings, job_store, JobFeed(job_store, settings.console.live_interval_s)

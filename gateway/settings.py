@@ -125,11 +125,12 @@ class FinetuneSettings(BaseModel):
     eval_max_examples: int = Field(
         500, ge=1, description="Test examples used (at most) in the before/after evaluation."
     )
-    report_at_upload_max_bytes: int = Field(
+    check_at_upload_max_bytes: int = Field(
         8 * 1024 * 1024,
         ge=0,
-        description="Files up to this size get their quality report while being uploaded; "
-        "larger ones when it is first asked for (or by the job that trains on them).",
+        description="Files up to this size are checked (and get their quality report) before "
+        "the upload answers, and a bad one is refused with 400; larger ones answer as soon "
+        "as they are stored (status `uploaded`), then become `processed` or `error`.",
     )
 
 

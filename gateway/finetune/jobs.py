@@ -23,7 +23,7 @@ from gateway.finetune.series import metrics_object
 from gateway.settings import Settings
 from trainer.jobs.auto import fill_auto
 from trainer.jobs.spec import JobSpec, LoraSpec
-from trainer.jobs.states import QUEUED, TERMINAL, new_id
+from trainer.jobs.states import FILE_ERROR, QUEUED, TERMINAL, UPLOADED, new_id
 from trainer.jobs.store import Store, now
 from trainer.jobs.tables import JobRow
 from trainer.memory_estimate import GIB, ModelShape, training_bytes
@@ -74,9 +74,12 @@ class JobServing:
         self.store.log.event(row.id, "Created fine-tuning job; waiting for a worker")
         return job_object(row)
 
-    def _train_examples(self, body: JobCreate, caller: Caller) -> int:
-        """About how many examples the job trains on (its file's, less the held-out share)."""
+    def _train_examples(self, body: JobCreate, caller: Caller) -> int | None:
+        """About how many examples the job trains on (its file's, less the held-out share);
+        None while the file is still being checked (the worker resolves "auto" then)."""
         row = self.store.files.get(body.training_file)
+        if row is not None and row.status == UPLOADED:
+            return None
         if row is None or not caller.may_see(row.owner) or not row.examples:
             return 0
         held_out = 0.1 if body.validation_file else 0.2  # the split's test (+ validation)
@@ -87,7 +90,9 @@ class JobServing:
             self._parameter_count = parameter_count(self.settings.base_model_path)
         return self._parameter_count
 
-    def _spec(self, body: JobCreate, train_examples: int) -> tuple[JobSpec | None, list[Problem]]:
+    def _spec(
+        self, body: JobCreate, train_examples: int | None
+    ) -> tuple[JobSpec | None, list[Problem]]:
         problems: list[Problem] = []
         given = body.hyperparameters or Hyperparameters()
         if body.method is not None:
@@ -145,10 +150,12 @@ class JobServing:
         row = self.store.files.get(file_id)
         if row is None or not caller.may_see(row.owner):
             return [(param, "file_not_found", f"{param} '{file_id}' does not exist")]
-        if row.purpose != FINE_TUNE or row.status != "processed":
-            message = f"{param} '{file_id}' is not a processed '{FINE_TUNE}' file"
+        if row.purpose != FINE_TUNE:
+            return [(param, "invalid_file", f"{param} '{file_id}' is not a '{FINE_TUNE}' file")]
+        if row.status == FILE_ERROR:
+            message = f"{param} '{file_id}' is not usable: {row.status_details or 'see the file'}"
             return [(param, "invalid_file", message)]
-        return []
+        return []  # processed, or uploaded: then the job waits until the file is checked
 
     def row(self, job_id: str, caller: Caller) -> JobRow:
         """The job, if ``caller`` may see it; 404 otherwise."""

@@ -26,8 +26,14 @@ class FileObject(BaseModel):
     created_at: int
     filename: str
     purpose: str
-    status: str
-    status_details: str | None = None
+    status: Literal["uploaded", "processed", "error"] = Field(
+        description="`uploaded`: stored, still being checked (files over 8 MiB are checked "
+        "after the upload answers); `processed`: usable; `error`: unusable, see "
+        "`status_details`."
+    )
+    status_details: str | None = Field(
+        None, description="Why the file is unusable (status `error`): each problem by line."
+    )
     expires_at: int | None = None
     format: str | None = Field(description="The dataset's format, as read (chat, ...).")
     examples: int | None = Field(description="Usable examples in the file.")

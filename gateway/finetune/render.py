@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from gateway.finetune.objects import (
     FileObject,
@@ -14,6 +14,7 @@ from gateway.finetune.objects import (
     Page,
 )
 from trainer.jobs.spec import JobSpec
+from trainer.jobs.states import FileStatus
 from trainer.jobs.tables import CheckpointRow, EventRow, FileRow, JobRow
 
 RowT = TypeVar("RowT")
@@ -26,8 +27,8 @@ OPENAI_HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
 def file_object(row: FileRow) -> FileObject:
     return FileObject(
         id=row.id, bytes=row.bytes, created_at=row.created_at, filename=row.filename,
-        purpose=row.purpose, status=row.status, format=row.format, examples=row.examples,
-        tokens=row.tokens,
+        purpose=row.purpose, status=cast(FileStatus, row.status), status_details=row.status_details,
+        format=row.format, examples=row.examples, tokens=row.tokens,
     )  # fmt: skip
 
 

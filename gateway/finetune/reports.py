@@ -1,54 +1,43 @@
-"""Quality reports of stored files: made at upload, kept beside the file's bytes as
-``<file>.report.json`` (no database column), and made on first request for older files."""
+"""Quality reports of stored files: made when the file is checked, kept beside its bytes as
+``<file>.report.json`` (no database column), and made on first request for older files.
+Making one is the child processes' work (``checker``); reading a stored one is cheap."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+import anyio
+
 from gateway.errors import APIError
+from gateway.finetune.checker import FileChecker
 from gateway.settings import Settings
+from trainer.datasets.intake import make_report
+from trainer.datasets.quality.sidecar import load_report, report_path
 from trainer.jobs.tables import FileRow
 
 
 class FileReports:
-    def __init__(self, settings: Settings, tokenizer: Callable[[], Any]) -> None:
+    def __init__(self, settings: Settings, checker: FileChecker) -> None:
         self.settings = settings
-        self.tokenizer = tokenizer
-        self._lock = threading.Lock()  # one report made at a time: they are CPU-heavy
+        self.checker = checker
 
-    def build(self, row: FileRow) -> dict[str, Any]:
-        """Make the file's report, store it beside the file and answer it as an object."""
-        from trainer.datasets.quality import build_report, save_report
-
-        with self._lock:
-            report = build_report(
-                row.path,
-                self.tokenizer(),
-                max_model_len=self.settings.engine.max_model_len,
-                name=row.filename,
-            )
-            save_report(row.path, report)
-        return report_object(row, report.as_dict())
-
-    def get(self, row: FileRow) -> dict[str, Any]:
+    async def get(self, row: FileRow) -> dict[str, Any]:
         """The stored report, or a new one when there is none yet."""
-        from trainer.datasets.quality import load_report
-
-        if not Path(row.path).is_file():
+        if not await anyio.Path(row.path).is_file():
             raise APIError(
                 404, f"The file {row.id} has no content any more.", code="file_not_found"
             )
-        stored = load_report(row.path)
+        stored = await anyio.to_thread.run_sync(load_report, row.path)
         if stored is not None:
             return report_object(row, stored.as_dict())
-        return self.build(row)
+        small = row.bytes <= self.settings.finetune.check_at_upload_max_bytes
+        made = await self.checker.answer(
+            "small" if small else "large", make_report, row.path,
+            self.settings.base_model_path, self.settings.engine.max_model_len, row.filename,
+        )  # fmt: skip
+        return report_object(row, made)
 
     def forget(self, row: FileRow) -> None:
-        from trainer.datasets.quality import report_path
-
         report_path(row.path).unlink(missing_ok=True)
 
 

@@ -61,6 +61,14 @@ files_router = APIRouter(
     tags=["files"],
 )
 _FILE_404 = errors(404, why={404: "No such file, or another user's (`file_not_found`)."})
+_READ = _FILE_404 | errors(
+    409,
+    503,
+    why={
+        409: "The file is still being checked, or was found unusable (`file_not_processed`).",
+        503: "The process that reads datasets stopped; try again (`checker_unavailable`).",
+    },
+)
 _CONTENT: dict[int | str, Any] = {
     200: {
         "description": "The file as uploaded.",
@@ -72,7 +80,14 @@ _CONTENT: dict[int | str, Any] = {
 @files_router.post(
     "",
     summary="Upload a dataset",
-    responses=errors(413, why={413: "The file is larger than `max_file_bytes`."}),
+    responses=errors(
+        413,
+        503,
+        why={
+            413: "The file is larger than `max_file_bytes`.",
+            503: "The process that checks datasets stopped; try again (`checker_unavailable`).",
+        },
+    ),
 )
 async def upload_file(
     files: FilesDep,
@@ -83,9 +98,12 @@ async def upload_file(
     completion_column: Annotated[str | None, Form(max_length=200, description=ANSWER_CELL)] = None,
     system: Annotated[str | None, Form(max_length=20_000, description=CSV_SYSTEM)] = None,
 ) -> FileObject:
-    """Kept only if every line is a usable example (400 lists each problem with its line):
-    JSONL/JSON in any supported format, or CSV with a column mapping (stored as OpenAI
-    ``messages`` JSONL)."""
+    """JSONL/JSON in any supported format, or CSV with a column mapping (stored as OpenAI
+    ``messages`` JSONL). A file up to 8 MiB (`check_at_upload_max_bytes`) is checked before
+    the answer and kept only if every line is a usable example (400 lists each problem with
+    its line). A larger one is answered as soon as it is stored, with status `uploaded`, and
+    checked after: it becomes `processed`, or `error` with its problems in
+    `status_details`."""
     csv = columns_of(prompt_column, completion_column, system)
     return await files.upload(file, purpose, caller, csv)
 
@@ -118,7 +136,7 @@ def delete_file(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> Delete
 @files_router.get(
     "/{file_id}/report",
     summary="A dataset's quality report",
-    responses=_FILE_404,
+    responses=_READ,
 )
 async def file_report(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileReport:
     """The file's quality report: duplicates, conflicts, imbalance, lengths, ... by line."""
@@ -140,7 +158,7 @@ def file_content(files: FilesDep, caller: CallerDep, file_id: ObjectId) -> FileR
 _METRICS: dict[int | str, Any] = {200: {"model": JobMetrics, "description": "OK"}}
 
 
-@files_router.get("/{file_id}/preview", summary="Preview a file's examples", responses=_FILE_404)
+@files_router.get("/{file_id}/preview", summary="Preview a file's examples", responses=_READ)
 async def file_preview(
     insights: InsightsDep,
     caller: CallerDep,
@@ -152,7 +170,7 @@ async def file_preview(
     return FilePreview.model_validate(await insights.preview(file_id, limit, caller))
 
 
-@files_router.get("/{file_id}/stats", summary="A file's length statistics", responses=_FILE_404)
+@files_router.get("/{file_id}/stats", summary="A file's length statistics", responses=_READ)
 async def file_stats(insights: InsightsDep, caller: CallerDep, file_id: ObjectId) -> FileStats:
     """Length statistics of the file's examples: tokens with the base model's chat template
     (characters when its tokenizer is not on this machine), a histogram, turns per example."""

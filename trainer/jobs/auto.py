@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 TARGET_EPOCHS = 3
 MIN_EXAMPLES_SEEN = 100
@@ -80,11 +81,14 @@ AUTO_FIELDS = ("n_epochs", "batch_size", "learning_rate", "learning_rate_multipl
 
 
 def fill_auto(
-    given: dict[str, object], train_examples: int, parameters: int | None
+    given: dict[str, object], train_examples: int | None, parameters: int | None
 ) -> tuple[dict[str, object], dict[str, object]]:
     """``given`` (explicit hyperparameters, "auto" and None already left out) with every
-    missing auto field resolved; and a record of what was resolved, from what."""
-    resolved = auto_values(train_examples, parameters)
+    missing auto field resolved; and a record of what was resolved, from what.
+
+    ``train_examples`` is None while the training file is still being checked: the values
+    are then provisional (as for an empty set) and ``settle_auto`` resolves them again."""
+    resolved = auto_values(train_examples or 0, parameters)
     missing = [name for name in AUTO_FIELDS if given.get(name) is None]
     filled = given | {name: getattr(resolved, name) for name in missing}
     record: dict[str, object] = {
@@ -94,3 +98,14 @@ def fill_auto(
         "rule": "trainer/jobs/auto.py",
     }
     return filled, record
+
+
+def settle_auto(hyperparameters: dict[str, Any], train_examples: int) -> dict[str, Any] | None:
+    """A job's hyperparameters with its provisional "auto" values resolved for the
+    ``train_examples`` now known; None when nothing was provisional."""
+    auto = hyperparameters.get("auto")
+    if not auto or auto.get("train_examples") is not None:
+        return None
+    resolved = auto_values(train_examples, auto.get("base_model_parameters"))
+    settled = {name: getattr(resolved, name) for name in auto.get("resolved", [])}
+    return hyperparameters | settled | {"auto": auto | {"train_examples": train_examples}}

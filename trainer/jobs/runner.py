@@ -106,9 +106,12 @@ class JobRun:
         job = self.store.jobs.get(self.job_id)
         if job is None:
             return
+        if not self._files_ready(job):
+            return
         spec = JobSpec.model_validate(job.hyperparameters)
         tokenizer = self._tokenizer()
         train, validation, test = self._datasets(job, spec, tokenizer)
+        spec = self._settle_auto(job, spec, len(train))
         if not self.owned(status=RUNNING):
             return  # cancelled while validating
         self._announce(len(train), len(validation), len(test))
@@ -120,6 +123,41 @@ class JobRun:
             return
         metrics = self._metrics(result, test, spec)
         self._publish(job, result.adapter_dir, tokenizer, metrics)
+
+    def _files_ready(self, job: JobRow) -> bool:
+        """Wait for files still being checked; fail the job when one was found unusable.
+        False when the job stopped being this worker's meanwhile (or was handed back)."""
+        from trainer.jobs.file_wait import file_problems, wait_for_files
+
+        worker = self.config.worker_id
+        if not wait_for_files(self.store, job, worker, self.handback.is_set, self.event):
+            if self.handback.is_set() and self.store.jobs.release(self.job_id, worker):
+                message = f"Worker {worker} is stopping: the job is back in the queue"
+                self.store.log.event(self.job_id, message, level="warn")
+            return False
+        problems = file_problems(self.store, job)
+        if problems:
+            first = problems[0]
+            raise JobFailure(
+                "invalid_file", f"The {first.param} {first.file_id} is not usable:\n{first.details}"
+            )
+        return True
+
+    def _settle_auto(self, job: JobRow, spec: JobSpec, train_examples: int) -> JobSpec:
+        """Resolve "auto" values left provisional because the file was not checked yet."""
+        from trainer.jobs.auto import settle_auto
+
+        current = self.store.jobs.get(self.job_id)
+        settled = settle_auto((current or job).hyperparameters, train_examples)
+        if settled is None:
+            return spec
+        spec = JobSpec.model_validate(settled)
+        self.owned(hyperparameters=settled)
+        chosen = ", ".join(f"{name}={settled[name]}" for name in settled["auto"]["resolved"])
+        self.event(
+            f"Resolved auto hyperparameters for {train_examples} training examples: {chosen}"
+        )
+        return spec
 
     def _tokenizer(self) -> Any:
         from transformers import AutoTokenizer
@@ -175,8 +213,8 @@ class JobRun:
         from trainer.jobs.data_quality import finding_events, report_for
 
         row = self.store.files.get(file_id)
-        if row is None:
-            return
+        if row is None or self.store.log.said(self.job_id, f"Data % in {param} {file_id}:%"):
+            return  # told already, by an earlier attempt of this job
         try:
             report = report_for(row.path, tokenizer, spec.max_seq_len, row.filename)
         except Exception:

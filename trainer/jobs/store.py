@@ -16,7 +16,16 @@ from sqlalchemy import CursorResult, func, select, update
 
 from trainer.jobs.db import Database
 from trainer.jobs.pages import Page, newest_first
-from trainer.jobs.states import ACTIVE, CANCELLED, FAILED, QUEUED, TERMINAL, VALIDATING, new_id
+from trainer.jobs.states import (
+    ACTIVE,
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    TERMINAL,
+    UPLOADED,
+    VALIDATING,
+    new_id,
+)
 from trainer.jobs.tables import CheckpointRow, EventRow, FileRow, JobRow
 
 
@@ -46,6 +55,38 @@ class FileStore:
             where.append(FileRow.owner == owner)
         with self.db.session() as session:
             return newest_first(session, FileRow, where, after, limit)
+
+    def unchecked(self, stale_before: float, limit: int = 10) -> list[str]:
+        """Ids of uploaded files that nobody is checking (or whose checker went quiet)."""
+        waiting = (FileRow.checked_at.is_(None)) | (FileRow.checked_at < stale_before)
+        query = select(FileRow.id).where(FileRow.status == UPLOADED, waiting)
+        with self.db.session() as session:
+            return list(session.scalars(query.order_by(FileRow.seq).limit(limit)))
+
+    def claim(self, file_id: str, checker: str, stale_before: float) -> bool:
+        """Take the check of an uploaded file; True when this ``checker`` won it."""
+        waiting = (FileRow.checked_at.is_(None)) | (FileRow.checked_at < stale_before)
+        return self._update(
+            [FileRow.id == file_id, FileRow.status == UPLOADED, waiting],
+            checker=checker,
+            checked_at=time.time(),
+        )
+
+    def still_checking(self, file_id: str, checker: str) -> bool:
+        """Refresh ``checker``'s claim; False when it lost it."""
+        mine = [FileRow.id == file_id, FileRow.status == UPLOADED, FileRow.checker == checker]
+        return self._update(mine, checked_at=time.time())
+
+    def checked(self, file_id: str, checker: str, **values: Any) -> bool:
+        """Record the check's outcome (status, format, counts, path) if ``checker`` holds it."""
+        mine = [FileRow.id == file_id, FileRow.status == UPLOADED, FileRow.checker == checker]
+        return self._update(mine, **values)
+
+    def _update(self, where: list[Any], **values: Any) -> bool:
+        with self.db.session() as session, session.begin():
+            query = update(FileRow).where(*where).values(**values)
+            result: CursorResult[Any] = session.execute(query)  # type: ignore[assignment]
+            return result.rowcount == 1
 
     def delete(self, file_id: str) -> bool:
         with self.db.session() as session, session.begin():
@@ -217,6 +258,14 @@ class JobLog:
         query = select(EventRow).where(EventRow.job_id == job_id, EventRow.seq > seq)
         with self.db.session() as session:
             return list(session.scalars(query.order_by(EventRow.seq)))
+
+    def said(self, job_id: str, message_like: str) -> bool:
+        """Whether the job has an event whose message matches the SQL LIKE pattern."""
+        query = select(EventRow.id).where(
+            EventRow.job_id == job_id, EventRow.message.like(message_like)
+        )
+        with self.db.session() as session:
+            return session.scalar(query.limit(1)) is not None
 
     def checkpoint(self, job_id: str, step: int, metrics: dict[str, Any], path: str) -> None:
         row = CheckpointRow(

@@ -32,6 +32,12 @@ class FileRow(Base):
     tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     """Name of the API key owner that uploaded it; None: uploaded while auth was off."""
+    status_details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why the file is unusable (status ``error``): its problems, line by line."""
+    checker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Which gateway process is checking the file (status ``uploaded``)."""
+    checked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When that process last said it was still at it (a stale one is taken over)."""
 
 
 class JobRow(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -91,13 +92,30 @@ def test_a_file_stored_before_reports_gets_one_when_asked(
     assert not sidecar.exists()
 
 
-def test_a_large_file_gets_its_report_when_first_asked(
-    client: TestClient, alice: Headers, tmp_path: Path
+def test_a_large_file_is_checked_and_reported_after_the_answer(
+    client: TestClient, alice: Headers, bob: Headers, tmp_path: Path
 ) -> None:
-    client.app.state.file_serving.settings.finetune.report_at_upload_max_bytes = 100  # type: ignore[attr-defined]
+    client.app.state.file_serving.settings.finetune.check_at_upload_max_bytes = 100  # type: ignore[attr-defined]
     file = upload(client, alice, crafted.write_labels(tmp_path / "l.jsonl", {"a": 9, "b": 9}))
-    stored = client.app.state.job_serving.store.files.get(file["id"])  # type: ignore[attr-defined]
-    assert not report_path(stored.path).exists()  # the upload did not wait for it
+    assert file["status"] == "uploaded"  # answered before the check
+    assert client.get(f"/v1/files/{file['id']}/report", headers=bob).status_code == 404
+    processed = wait_for_status(client, alice, str(file["id"]))
+    assert processed["status"] == "processed", processed
+    assert processed["examples"] == 18
     report = client.get(f"/v1/files/{file['id']}/report", headers=alice).json()
     assert report["stats"]["answers"]["distribution"] == {"a": 9, "b": 9}
+    stored = client.app.state.job_serving.store.files.get(file["id"])  # type: ignore[attr-defined]
     assert report_path(stored.path).is_file()
+
+
+def wait_for_status(
+    client: TestClient, headers: Headers, file_id: str, timeout_s: float = 120
+) -> dict[str, object]:
+    """The file once it is no longer ``uploaded``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        file = dict(client.get(f"/v1/files/{file_id}", headers=headers).json())
+        if file["status"] != "uploaded":
+            return file
+        time.sleep(0.2)
+    raise AssertionError(f"{file_id} was still uploaded after {timeout_s} s")
