@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal, TypeVar
 
 from gateway.errors import APIError
+from trainer.datasets.intake import name_this_process
 
 log = logging.getLogger("loragate.files")
 T = TypeVar("T")
@@ -49,7 +50,9 @@ class FileChecker:
         if pool is None:
             context = multiprocessing.get_context("spawn")  # nothing of the gateway's state
             once = 1 if lane == "large" else None
-            pool = ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=once)
+            pool = ProcessPoolExecutor(
+                1, mp_context=context, initializer=name_this_process, max_tasks_per_child=once
+            )
             self._pools[lane] = pool
         return pool
 

@@ -12,8 +12,11 @@ out) to a child process, which keeps the base model's tokenizer loaded between c
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,8 @@ from trainer.datasets.length_stats import histogram, summary
 
 log = logging.getLogger("loragate.intake")
 HISTOGRAM_BINS = 10
+PROCESS_NAME = b"loragate-check"
+_PR_SET_NAME = 15
 _tokenizers: dict[str, Any] = {}
 
 
@@ -62,6 +67,14 @@ class IntakeResult:
     tokens: int | None = None
     problems: str | None = None
     """Every problem on its own line, ``file:line: what`` (the first ones and a count)."""
+
+
+def name_this_process() -> None:
+    """Show the child as ``loragate-check`` in ``top`` and ``/proc/<pid>/comm``."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_NAME, PROCESS_NAME, 0, 0, 0)
 
 
 def tokenizer_at(path: str | None) -> Any:
