@@ -49,19 +49,6 @@ def stub_args(engines: int, adapters: int) -> list[str]:
     ]
 
 
-def fleet_models(base_body: bytes, port_index: int, adapters: int) -> bytes:
-    """A stub engine's /v1/models: the base model, and past the first port ``adapters``
-    adapters of its own (names never repeat across ports)."""
-    if port_index == 0 or adapters <= 0:
-        return base_body
-    body = json.loads(base_body)
-    base = body["data"][0]
-    for i in range(adapters):
-        name = f"ft:stub-model:p{port_index}a{i}:ftjob-bench"
-        body["data"].append({**base, "id": name, "root": name, "parent": base["id"]})
-    return json.dumps(body).encode()
-
-
 def upstreams(first_port: int, engines: int) -> str:
     return json.dumps([f"http://127.0.0.1:{first_port + i}" for i in range(engines)])
 

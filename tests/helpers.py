@@ -149,3 +149,34 @@ def stop_stack(stack: Stack) -> None:
         except subprocess.TimeoutExpired:
             stack.proc.kill()
             stack.proc.wait()
+
+
+def start_gateway(stack: Stack, data_dir: Path, log_path: Path, **env: str) -> Stack:
+    """``loragate serve`` (the gateway alone) in front of ``stack``'s engine, with a data
+    folder of its own (its admin key, metrics, engine state) and ``env`` on top (e.g. another
+    ``LORAGATE_DATABASE_URL``). The answer is a ``Stack`` whose process is that gateway."""
+    port = free_port()
+    full_env = dict(os.environ)
+    full_env.update(
+        LORAGATE_DATA_DIR=str(data_dir),
+        LORAGATE_PORT=str(port),
+        LORAGATE_BASE_MODEL=str(stack.data_dir / "models" / stack.model),
+        LORAGATE_ENGINE__PORT=str(stack.engine_port),
+        **env,
+    )
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli.main", "serve"],
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+    gateway = Stack(proc, data_dir, port, stack.engine_port, stack.model)
+    try:
+        wait_for(f"{gateway.base_url}/health/ready", timeout_s=120, proc=proc)
+        every_worker_ready(gateway)
+    except Exception:
+        stop_stack(gateway)
+        raise
+    return gateway

@@ -1,16 +1,51 @@
-"""Bad requests get the right status and an OpenAI error body; the gateway keeps serving."""
+"""Bad requests get the right status and an OpenAI error body; the gateway keeps serving.
+
+On both databases: the shared stack (SQLite), and a second gateway in front of the same
+engine whose store (keys, degradation switch, files, jobs) is PostgreSQL.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from openai import BadRequestError, NotFoundError, OpenAI
 
-from tests.helpers import Stack
+from tests.helpers import Stack, start_gateway, stop_stack
+from tests.postgres_server import fresh_database
 
 pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str:
+    """The store's database (its own name: a parameter named ``stack`` would also key, and so
+    restart, the session's stack)."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def stack(
+    database: str,
+    stack: Stack,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """The session's stack (SQLite), then a gateway over its engine with a PostgreSQL store."""
+    if database == "sqlite":
+        yield stack
+        return
+    root = tmp_path_factory.mktemp("bad-input-pg")
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        env = {"LORAGATE_DATABASE_URL": url}
+        gateway = start_gateway(stack, root / "data", root / "serve.log", **env)
+        try:
+            yield gateway
+        finally:
+            stop_stack(gateway)
 
 
 def post(stack: Stack, body: bytes | str, path: str = "/v1/chat/completions") -> httpx.Response:
@@ -126,3 +161,8 @@ def test_still_serving_after_bad_input(stack: Stack) -> None:
     resp = post(stack, body, "/v1/completions")
     assert resp.status_code == 200
     assert resp.json()["usage"]["completion_tokens"] == 2
+
+
+def test_the_store_is_the_database_named(stack: Stack, database: str) -> None:
+    """The PostgreSQL gateway keeps nothing in a SQLite file (its store is really elsewhere)."""
+    assert (stack.data_dir / "loragate.db").exists() == (database == "sqlite")
