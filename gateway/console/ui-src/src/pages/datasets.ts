@@ -9,7 +9,8 @@ export interface FileObject {
   format: string | null;
   examples: number | null;
   tokens: number | null;
-  status: string;
+  status: "uploaded" | "processed" | "error";
+  status_details: string | null;
 }
 
 interface Preview {
@@ -75,8 +76,11 @@ async function upload(file: File, status: HTMLElement, after: () => void, mappin
   replace(status, h("p", { class: "muted" }, `Uploading and checking ${file.name}…`));
   try {
     const stored = await call<FileObject>("/v1/files", { method: "POST", form });
+    const outcome = stored.status === "uploaded"
+      ? ": it is large, so it is checked now, after the upload; its page shows the result."
+      : `: ${stored.examples} examples (${stored.format}).`;
     replace(status, h("p", { class: "notice", id: "upload-ok" }, `${stored.filename} is stored as `,
-      h("a", { href: `#/datasets/${stored.id}` }, stored.id), `: ${stored.examples} examples (${stored.format}).`));
+      h("a", { href: `#/datasets/${stored.id}` }, stored.id), outcome));
     after();
   } catch (error) {
     replace(status, h("div", { id: "upload-error" }, errorBox(error)));
@@ -120,10 +124,10 @@ export function datasetsPage(main: HTMLElement): void {
             replace(status, errorBox(error));
           }
         });
-        return [h("a", { href: `#/datasets/${f.id}` }, f.filename), f.id, f.format ?? "—", f.examples ?? "—", f.tokens ?? "—", localTime(f.created_at), remove];
+        return [h("a", { href: `#/datasets/${f.id}` }, f.filename), f.id, f.status, f.format ?? "—", f.examples ?? "—", f.tokens ?? "—", localTime(f.created_at), remove];
       });
       replace(list, rows.length
-        ? table(["File", "Id", "Format", "Examples", "Tokens", "Uploaded", ""], rows)
+        ? table(["File", "Id", "Status", "Format", "Examples", "Tokens", "Uploaded", ""], rows)
         : h("p", { class: "muted" }, "No datasets yet."));
     } catch (error) {
       replace(list, errorBox(error));
@@ -182,6 +186,17 @@ export function datasetPage(main: HTMLElement, [id]: string[]): void {
   void (async () => {
     try {
       const file = await call<FileObject>(`/v1/files/${encodeURIComponent(id)}`);
+      if (file.status === "uploaded") {  // a large file, checked after its upload: look again
+        replace(body, h("section", { class: "card", id: "checking" },
+          h("p", { class: "muted" }, `${file.filename} (${file.bytes} bytes) is being checked…`)));
+        setTimeout(() => { if (body.isConnected) datasetPage(main, [id]); }, 2000);
+        return;
+      }
+      if (file.status === "error") {
+        replace(body, h("section", { class: "card", id: "file-problems" },
+          h("h2", {}, `${file.filename} is not usable`), h("pre", {}, file.status_details ?? "")));
+        return;
+      }
       const [stats, preview, report] = await Promise.all([
         call<Stats>(`/v1/files/${file.id}/stats`),
         call<Preview>(`/v1/files/${file.id}/preview?limit=5`),
