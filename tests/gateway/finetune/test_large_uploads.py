@@ -95,10 +95,16 @@ def test_a_check_left_by_a_stopped_process_is_taken_over(
     store = Store(settings.job_database_url)
     store.files.add(
         FileRow(
-            id=file_id, filename="reviews.jsonl", purpose="fine-tune",
-            bytes=staged.stat().st_size, created_at=now(), path=str(staged), status="uploaded",
-            checker="a-process-that-died", checked_at=time.time() - 3600,
-        )  # fmt: skip
+            id=file_id,
+            filename="reviews.jsonl",
+            purpose="fine-tune",
+            bytes=staged.stat().st_size,
+            created_at=now(),
+            path=str(staged),
+            status="uploaded",
+            checker="a-process-that-died",
+            checked_at=time.time() - 3600,
+        )
     )
     store.close()
     _, secret = keys.create("root", "admin")

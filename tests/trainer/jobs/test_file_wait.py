@@ -30,10 +30,10 @@ def set_file(store: Store, file_id: str, **values: object) -> None:
 
 def provisional_spec() -> JobSpec:
     """Hyperparameters made while the training file was still being checked."""
-    given = {"batch_size": 4, "learning_rate": 2e-3, "max_seq_len": 128}
+    given: dict[str, object] = {"batch_size": 4, "learning_rate": 2e-3, "max_seq_len": 128}
     values, auto = fill_auto(given, None, None)
     auto["train_examples"] = None
-    return JobSpec(**values, auto=auto)  # type: ignore[arg-type]
+    return JobSpec.model_validate(values | {"auto": auto})
 
 
 def events_of(store: Store, job_id: str) -> list[str]:
@@ -61,7 +61,9 @@ def test_a_job_waits_for_its_file_then_trains_with_auto_settled(
     train_examples = done.hyperparameters["auto"]["train_examples"]
     assert train_examples == 40  # 50, less the 20% held out
     assert done.hyperparameters["n_epochs"] == auto_epochs(40)
-    assert any(m.startswith("Resolved auto hyperparameters for 40") for m in events_of(store, job.id))
+    assert any(
+        m.startswith("Resolved auto hyperparameters for 40") for m in events_of(store, job.id)
+    )
     store.close()
 
 
