@@ -6,12 +6,8 @@ from collections.abc import Sequence
 
 from trainer.datasets.example import ChatExample
 from trainer.datasets.quality.findings import Finding, finding
-from trainer.datasets.quality.similarity import (
-    NEAR_THRESHOLD,
-    SHINGLE,
-    NearDuplicateIndex,
-    shingle_hashes_of,
-)
+from trainer.datasets.quality.near import near_pairs
+from trainer.datasets.quality.similarity import NEAR_THRESHOLD, SHINGLE
 from trainer.datasets.quality.text import answer_of, full_key, plain_text, prompt_key
 
 
@@ -35,14 +31,9 @@ def exact_duplicates(examples: Sequence[ChatExample]) -> tuple[Finding | None, s
 def near_duplicates(examples: Sequence[ChatExample], skip: set[int]) -> Finding | None:
     """Examples whose text is at least 80% the same as an earlier one's (exact copies,
     already reported, are left out)."""
-    index = NearDuplicateIndex()
-    found: list[tuple[int, int]] = []
     positions = [position for position in range(len(examples)) if position not in skip]
     texts = [plain_text(examples[position]) for position in positions]
-    for position, text, hashes in zip(positions, texts, shingle_hashes_of(texts), strict=True):
-        match = index.add(position, text, hashes)
-        if match is not None:
-            found.append((position, match))
+    found = [(positions[a], positions[b]) for a, b in near_pairs(texts)]
     if not found:
         return None
     details = [f"line {examples[a].source_line} ~ line {_line(examples, b)}" for a, b in found]

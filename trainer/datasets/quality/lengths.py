@@ -1,11 +1,12 @@
 """Lengths of examples: tokens with the base model's tokenizer (characters without one).
 
-The fast path renders each conversation with the chat template once, cuts the text where the
-final answer starts, and tokenises both parts in one Rust batch call: the example's length
-is the sum, the answer's is the second part less the template's closing tokens. That is
-exact when the template puts a token boundary before the answer (ChatML, Llama 3 and the
-like), which is checked on the first examples; otherwise each example and each answer is
-tokenised on its own (slower, always exact).
+The fast path renders each conversation with the chat template once (``render.render_all``:
+the template itself runs once per shape of conversation), cuts the text where the final
+answer starts, and tokenises both parts in one Rust batch call: the example's length is the
+sum, the answer's is the second part less the template's closing tokens. That is exact when
+the template puts a token boundary before the answer (ChatML, Llama 3 and the like), which is
+checked on the first examples; otherwise each example and each answer is tokenised on its own
+(slower, always exact).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trainer.datasets.example import ChatExample
+from trainer.datasets.quality.render import render_all
 from trainer.datasets.quality.text import answer_of, approx_tokens
 
 BATCH = 4096
@@ -33,9 +35,10 @@ def lengths_of(examples: Sequence[ChatExample], tokenizer: Any | None) -> Length
     use_split = backend is not None
     lengths: list[int] = []
     answers: list[int] = []
+    rendered = render_all(examples, tokenizer)
     for start in range(0, len(examples), BATCH):
         batch = examples[start : start + BATCH]
-        texts = tokenizer.apply_chat_template([e.as_dicts() for e in batch], tokenize=False)
+        texts = rendered[start : start + BATCH]
         part = _split(batch, texts, backend, check=not start) if use_split else None
         use_split = part is not None
         part = part or _exact(batch, texts, tokenizer)

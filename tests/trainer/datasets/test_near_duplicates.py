@@ -1,0 +1,106 @@
+"""The bulk near-duplicate search finds exactly the pairs a plain, exact Jaccard computation
+over every earlier row finds: English and Chinese, edits on both sides of the threshold."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+from trainer.datasets import load_examples
+from trainer.datasets.quality import build_report
+from trainer.datasets.quality.near import near_pairs
+from trainer.datasets.quality.similarity import NEAR_THRESHOLD, jaccard, shingles
+from trainer.datasets.quality.text import full_key, plain_text
+
+ENGLISH = (
+    "the delivery was late but the soup was still hot and the driver apologised twice "
+    "before handing over the order with a smile"
+)
+CHINESE = "这家店的牛肉面味道很好，送餐也很快，分量很足，包装得很仔细，下次还会再点，推荐给大家"
+HAN = "味道很好送餐很快分量很足饭都凉了包装破了服务周到价格便宜环境干净"
+
+
+def exact_pairs(texts: Sequence[str], threshold: float = NEAR_THRESHOLD) -> list[tuple[int, int]]:
+    """The reference: each row against every earlier indexed row, by exact Jaccard; a copy
+    is paired with its most similar earlier row (the first on a tie) and not indexed."""
+    indexed: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    sets = [shingles(text) for text in texts]
+    for row, own in enumerate(sets):
+        scores = [(jaccard(own, sets[key]), -key) for key in indexed]
+        best = max(scores, default=(0.0, 0))
+        if best[0] >= threshold:
+            pairs.append((row, -best[1]))
+        else:
+            indexed.append(row)
+    return pairs
+
+
+def edited(rng: random.Random, text: str, edits: int, alphabet: str) -> str:
+    """``text`` with ``edits`` characters replaced at random places."""
+    chars = list(text)
+    for _ in range(edits):
+        chars[rng.randrange(len(chars))] = rng.choice(alphabet)
+    return "".join(chars)
+
+
+def crafted_texts() -> list[str]:
+    """Originals, and copies of them with 0 to 12 characters changed: their similarity to
+    the original runs from 1.0 down through 0.8 to well below it."""
+    rng = random.Random(11)
+    texts: list[str] = []
+    for round_ in range(6):
+        english = ENGLISH + f" order number {round_ * 7919}"
+        chinese = CHINESE + f"第{round_ * 104729}单"
+        for base, alphabet in ((english, "abcdefghijklmnopqrstuvwxyz "), (chinese, HAN)):
+            texts.append(base)
+            texts += [edited(rng, base, edits, alphabet) for edits in range(0, 13, 2)]
+    texts += ["".join(rng.choice(HAN) for _ in range(40)) for _ in range(10)]
+    texts += ["ok", "ok", "okay", "", " ", "thanks!", "thanks."]
+    rng.shuffle(texts)
+    return texts
+
+
+def test_pairs_equal_the_exact_computation() -> None:
+    texts = crafted_texts()
+    expected = exact_pairs(texts)
+    similarities = [jaccard(shingles(texts[a]), shingles(texts[b])) for a, b in expected]
+    assert any(0.8 <= s < 0.85 for s in similarities)  # the threshold is exercised
+    assert near_pairs(texts) == expected
+
+
+def test_near_pairs_of_few_texts() -> None:
+    assert near_pairs([]) == []
+    assert near_pairs(["same text here"]) == []
+    assert near_pairs(["same text here", "same text here"]) == [(1, 0)]
+
+
+def test_report_names_the_exact_pairs(tmp_path: Path) -> None:
+    texts = [text for text in crafted_texts() if text.strip()]  # empty answers are invalid
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"q{i % 3}"},
+                {"role": "assistant", "content": t},
+            ]
+        }
+        for i, t in enumerate(texts)
+    ]
+    path = tmp_path / "near.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    examples = load_examples(path)
+    report = build_report(path)
+    seen: dict[str, int] = {}
+    kept = [i for i, e in enumerate(examples) if seen.setdefault(full_key(e), i) == i]
+    expected = [(kept[a], kept[b]) for a, b in exact_pairs([plain_text(examples[i]) for i in kept])]
+    found = report.of("near_duplicates")
+    assert found is not None
+    assert found.count == len(expected)
+    lines = [examples[a].source_line for a, _ in expected]
+    assert found.lines == sorted(line for line in lines if line is not None)[:20]
+    details = [
+        f"line {examples[a].source_line} ~ line {examples[b].source_line}" for a, b in expected
+    ]
+    assert found.details == details[:20]
