@@ -111,6 +111,40 @@ def test_chinese_renders_with_a_cjk_font(stack: Stack, watched: Watched) -> None
     watched.assert_no_errors()
 
 
+def write_large(path: Path, lines: int, bad_line: int | None = None) -> Path:
+    """Over 8 MiB (checked after the upload): review chats padded with JSON whitespace to
+    9,000 bytes a line, so the check stays quick; ``bad_line`` is not JSON."""
+    with path.open("w", encoding="utf-8") as out:
+        for number, row in enumerate(itertools.cycle(CHINESE), start=1):
+            if number > lines:
+                break
+            text = json.dumps(row, ensure_ascii=False)
+            text = "not json" if number == bad_line else text
+            out.write(text + " " * (9000 - len(text.encode())) + "\n")
+    return path
+
+
+def test_a_large_upload_is_checked_after_and_its_page_follows(
+    stack: Stack, watched: Watched, tmp_path: Path
+) -> None:
+    page = watched.page
+    watched.go(stack.base_url, "/datasets")
+    upload(watched, write_large(tmp_path / "large.jsonl", 1000))
+    expect(page.locator("#upload-ok")).to_contain_text("checked now, after the upload")
+    page.locator("#upload-ok a").click()
+    expect(page.locator("#checking")).to_contain_text("is being checked")
+    watched.shot("dataset-being-checked")
+    expect(page.locator("#preview")).to_contain_text("味道好极了", timeout=180_000)
+    expect(page.locator("#stats")).to_contain_text("1000")
+    watched.go(stack.base_url, "/datasets")
+    upload(watched, write_large(tmp_path / "large-bad.jsonl", 1000, bad_line=7))
+    expect(page.locator("#upload-ok")).to_contain_text("checked now, after the upload")
+    page.locator("#upload-ok a").click()
+    expect(page.locator("#file-problems")).to_contain_text("large-bad.jsonl:7", timeout=180_000)
+    watched.shot("dataset-unusable")
+    watched.assert_no_errors()
+
+
 def points(watched: Watched) -> int:
     return int(watched.page.locator("#loss-chart").get_attribute("data-train-points") or 0)
 

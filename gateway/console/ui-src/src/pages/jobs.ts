@@ -72,7 +72,9 @@ async function createForm(status: HTMLElement): Promise<HTMLElement> {
     call<ListOf<FileObject>>("/v1/files"),
   ]);
   const bases = models.data.filter((m) => !m.parent).map((m): [string, string] => [m.id, m.id]);
-  const fileOptions = files.data.map((f): [string, string] => [f.id, `${f.filename} (${f.id})`]);
+  const usable = files.data.filter((f) => f.status !== "error");  // uploaded ones: the job waits
+  const fileOptions = usable.map((f): [string, string] =>
+    [f.id, `${f.filename} (${f.id})${f.status === "uploaded" ? ", being checked" : ""}`]);
   const form = h("form", { class: "grid", id: "job-form" },
     field("Base model", select("model", bases, false)),
     field("Training file", select("training_file", fileOptions, false)),
