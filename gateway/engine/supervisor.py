@@ -39,8 +39,8 @@ class ProcessSpec:
     stop_timeout_s: float = 15.0
     niceness: int = 0
     """Added to the child's CPU niceness (the engines run at a lower priority)."""
-    cpus: frozenset[int] | None = None
-    """The cores the child and everything it starts may run on; None: all of ours."""
+    nice_autogroup: bool = True
+    """Apply ``niceness`` to the child's session (its autogroup) as well: see lower_priority."""
 
 
 @dataclass
@@ -52,7 +52,7 @@ class ProcessState:
     history: list[str] = field(default_factory=list)
 
 
-def lower_priority(niceness: int) -> None:
+def lower_priority(niceness: int, autogroup: bool = True) -> None:
     """Make this process (and what it starts) ``niceness`` steps nicer, autogroup included.
 
     With the kernel's autogroup scheduling on (``kernel.sched_autogroup_enabled``, the
@@ -62,18 +62,17 @@ def lower_priority(niceness: int) -> None:
     must be made nicer too. Where autogroups are off or absent, the file is ignored.
     """
     os.nice(niceness)
-    with contextlib.suppress(OSError), open(_AUTOGROUP, "w") as autogroup:
-        autogroup.write(str(niceness))
+    if autogroup:
+        with contextlib.suppress(OSError), open(_AUTOGROUP, "w") as group:
+            group.write(str(niceness))
 
 
-def _child_setup(niceness: int, cpus: frozenset[int] | None) -> Callable[[], None]:
+def _child_setup(niceness: int, autogroup: bool) -> Callable[[], None]:
     def setup() -> None:  # runs in the child, after setsid() and before exec
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if niceness:
-            lower_priority(niceness)
-        if cpus:
-            os.sched_setaffinity(0, cpus)
+            lower_priority(niceness, autogroup)
 
     return setup
 
@@ -103,7 +102,7 @@ class SupervisedProcess:
                 stdout=log_file,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_child_setup(self.spec.niceness, self.spec.cpus),
+                preexec_fn=_child_setup(self.spec.niceness, self.spec.nice_autogroup),
             )
         self.spec.pid_path.write_text(str(proc.pid))
         self.state.pid = proc.pid

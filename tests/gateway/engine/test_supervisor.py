@@ -1,4 +1,4 @@
-"""What a supervised child is started with: its priority (autogroup included) and cores."""
+"""What a supervised child is started with: its priority, its session's included."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-
-import pytest
 
 from gateway.engine.supervisor import ProcessSpec, SupervisedProcess
 
@@ -58,13 +56,12 @@ async def test_children_keep_their_priority_unless_told(tmp_path: Path) -> None:
     base = os.getpriority(os.PRIO_PROCESS, 0)
     priority, cores, autogroup = await start_and_read(tmp_path)
     assert int(priority) == base
-    assert cores == ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    assert cores == ",".join(map(str, sorted(os.sched_getaffinity(0))))  # no pinning
     assert autogroup in {"0", "none"}
 
 
-async def test_a_child_can_be_held_to_some_cores(tmp_path: Path) -> None:
-    ours = sorted(os.sched_getaffinity(0))
-    if len(ours) < 2:
-        pytest.skip("needs two cores")
-    _, cores, _ = await start_and_read(tmp_path, cpus=frozenset(ours[-1:]))
-    assert cores == str(ours[-1])
+async def test_the_session_can_be_left_as_it_was(tmp_path: Path) -> None:
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    priority, _, autogroup = await start_and_read(tmp_path, niceness=5, nice_autogroup=False)
+    assert int(priority) == min(19, base + 5)
+    assert autogroup in {"0", "none"}  # the old behaviour: niceness inside the session only
