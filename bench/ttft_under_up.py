@@ -1,13 +1,17 @@
 """Time to first token through the gateway against straight to the engine, under
 ``loragate up`` on this machine: does the engine starve the gateway of CPU?
 
-    python bench/ttft_under_up.py [--concurrency 16] [--rounds 6] [--nice 10,0] [--json OUT]
+    python bench/ttft_under_up.py [--concurrency 16] [--rounds 3] [--bursts 4] [--json OUT]
 
-For each niceness given (the engines' ``LORAGATE_ENGINE__NICE``; 10 is the default, 0 is
-how the engine ran before), one ``loragate up`` with the default model; then ``--rounds``
-rounds, each sending ``--concurrency`` streamed chat requests at once through the gateway,
-then the same straight to the engine. Reports the median and p99 time to the first content
-byte of each, side by side, and the gateway's added median.
+Compares the engine's old and new CPU priority side by side (``VARIANTS``): "old" is
+niceness 10 on the engine's processes only (``LORAGATE_ENGINE__NICE_AUTOGROUP=false``),
+"new" the default, niceness 10 on the engine's session (its autogroup) as well. Each round
+starts one ``loragate up`` with the default model per variant, one after the other (the
+order alternates between rounds), and sends ``--bursts`` bursts of ``--concurrency``
+streamed chat requests at once through the gateway and as many straight to the engine
+(which goes first alternates too). Reports the median and p99 time to the first content
+byte of each variant and target, the gateway's added median (overall and per round), and
+the 1-minute load average seen at the start of each round.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +37,11 @@ BODY = {
     "stream": True,
     "ignore_eos": True,
 }
+VARIANTS: dict[str, dict[str, str]] = {
+    "old": {"LORAGATE_ENGINE__NICE_AUTOGROUP": "false"},
+    "new": {},
+}
+TARGETS = ("gateway", "direct")
 
 
 async def first_token_s(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
@@ -62,42 +72,85 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000, "n": len(values)}
 
 
-def measure(nice: int, concurrency: int, rounds: int) -> dict[str, Any]:
+def measure(
+    env: dict[str, str], concurrency: int, bursts: int, gateway_first: bool
+) -> dict[str, list[float]]:
+    """TTFTs (seconds) of one ``loragate up`` with ``env``: {target: [...]}."""
+    seen: dict[str, list[float]] = {target: [] for target in TARGETS}
     with tempfile.TemporaryDirectory(prefix="loragate-ttft-") as tmp:
-        stack = EngineStack(Path(tmp) / "data", {"LORAGATE_ENGINE__NICE": str(nice)})
+        stack = EngineStack(Path(tmp) / "data", env)
         try:
             stack.wait_ready()
-            gateway = f"{stack.base_url}/v1/chat/completions"
-            direct = f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions"
-            asyncio.run(round_of(gateway, stack.headers, concurrency))  # warm-up
-            seen: dict[str, list[float]] = {"gateway": [], "direct": []}
-            for _ in range(rounds):
-                seen["gateway"] += asyncio.run(round_of(gateway, stack.headers, concurrency))
-                seen["direct"] += asyncio.run(round_of(direct, {}, concurrency))
+            urls = {
+                "gateway": (f"{stack.base_url}/v1/chat/completions", stack.headers),
+                "direct": (f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions", {}),
+            }
+            for url, headers in urls.values():  # warm-up
+                asyncio.run(round_of(url, headers, concurrency))
+            for burst in range(bursts):
+                order = TARGETS if (burst % 2 == 0) == gateway_first else TARGETS[::-1]
+                for target in order:
+                    url, headers = urls[target]
+                    seen[target] += asyncio.run(round_of(url, headers, concurrency))
         finally:
             stack.stop()
-    result: dict[str, Any] = {target: summary(values) for target, values in seen.items()}
-    result["added_median_ms"] = result["gateway"]["median_ms"] - result["direct"]["median_ms"]
-    return result
+    return seen
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    names = list(VARIANTS)
+    seen: dict[str, dict[str, list[float]]] = {n: {t: [] for t in TARGETS} for n in names}
+    added: dict[str, list[float]] = {name: [] for name in names}
+    loads: list[float] = []
+    for round_no in range(args.rounds):
+        loads.append(round(os.getloadavg()[0], 2))
+        order = names if round_no % 2 == 0 else names[::-1]
+        for name in order:
+            print(
+                f"round {round_no + 1}/{args.rounds}: loragate up, {name} priority "
+                f"(load average {os.getloadavg()[0]:.2f}) ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            env = VARIANTS[name] | {"LORAGATE_ENGINE__NICE": str(args.nice)}
+            got = measure(env, args.concurrency, args.bursts, round_no % 2 == 0)
+            for target in TARGETS:
+                seen[name][target] += got[target]
+            medians = [statistics.median(got[target]) * 1000 for target in TARGETS]
+            added[name].append(round(medians[0] - medians[1], 1))
+    results: dict[str, Any] = {"load_average_1min": loads}
+    for name in names:
+        result = {target: summary(seen[name][target]) for target in TARGETS}
+        overall = result["gateway"]["median_ms"] - result["direct"]["median_ms"]
+        results[name] = result | {"added_median_ms": overall, "added_by_round_ms": added[name]}
+    return results
+
+
+def report(results: dict[str, Any]) -> None:
+    print(f"{'priority':>8} {'target':>8} {'median TTFT':>12} {'p99 TTFT':>10}")
+    for name in VARIANTS:
+        result = results[name]
+        for target in TARGETS:
+            row = result[target]
+            print(f"{name:>8} {target:>8} {row['median_ms']:9.1f} ms {row['p99_ms']:7.1f} ms")
+        by_round = ", ".join(f"{ms:+.1f}" for ms in result["added_by_round_ms"])
+        print(
+            f"{name:>8} gateway adds {result['added_median_ms']:+.1f} ms "
+            f"(median; by round {by_round})"
+        )
+    print(f"load average (1 min) at each round's start: {results['load_average_1min']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--nice", default="10,0", help="engine niceness values to compare")
+    parser.add_argument("--rounds", type=int, default=3, help="loragate up starts per variant")
+    parser.add_argument("--bursts", type=int, default=4, help="bursts per target per start")
+    parser.add_argument("--nice", type=int, default=10, help="the engine's niceness (both)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {}
-    for nice in (int(part) for part in args.nice.split(",")):
-        print(f"loragate up with the engine at niceness {nice} ...", file=sys.stderr, flush=True)
-        results[f"nice_{nice}"] = measure(nice, args.concurrency, args.rounds)
-    print(f"{'engine':>10} {'target':>8} {'median TTFT':>12} {'p99 TTFT':>10}")
-    for name, result in results.items():
-        for target in ("gateway", "direct"):
-            row = result[target]
-            print(f"{name:>10} {target:>8} {row['median_ms']:10.1f} ms {row['p99_ms']:7.1f} ms")
-        print(f"{name:>10} gateway adds {result['added_median_ms']:+.1f} ms (median)")
+    results = run(args)
+    report(results)
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

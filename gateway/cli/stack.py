@@ -70,6 +70,7 @@ def _spec(
 ) -> ProcessSpec:
     return ProcessSpec(
         niceness=niceness,
+        nice_autogroup=settings.engine.nice_autogroup,
         name=name,
         argv=argv,
         env=env,

@@ -21,6 +21,7 @@ from pathlib import Path
 log = logging.getLogger("loragate.supervisor")
 
 _PR_SET_PDEATHSIG = 1
+_AUTOGROUP = "/proc/self/autogroup"
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ProcessSpec:
     stop_timeout_s: float = 15.0
     niceness: int = 0
     """Added to the child's CPU niceness (the engines run at a lower priority)."""
+    nice_autogroup: bool = True
+    """Apply ``niceness`` to the child's session (its autogroup) as well: see lower_priority."""
 
 
 @dataclass
@@ -49,12 +52,27 @@ class ProcessState:
     history: list[str] = field(default_factory=list)
 
 
-def _child_setup(niceness: int) -> Callable[[], None]:
-    def setup() -> None:  # pragma: no cover - runs in the child before exec
+def lower_priority(niceness: int, autogroup: bool = True) -> None:
+    """Make this process (and what it starts) ``niceness`` steps nicer, autogroup included.
+
+    With the kernel's autogroup scheduling on (``kernel.sched_autogroup_enabled``, the
+    default of most desktop and many server kernels), the CPU is shared fairly between
+    sessions first and by niceness only inside a session. Every child has its own session,
+    so a plain ``nice`` would change nothing against the gateway: the session's autogroup
+    must be made nicer too. Where autogroups are off or absent, the file is ignored.
+    """
+    os.nice(niceness)
+    if autogroup:
+        with contextlib.suppress(OSError), open(_AUTOGROUP, "w") as group:
+            group.write(str(niceness))
+
+
+def _child_setup(niceness: int, autogroup: bool) -> Callable[[], None]:
+    def setup() -> None:  # runs in the child, after setsid() and before exec
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if niceness:
-            os.nice(niceness)
+            lower_priority(niceness, autogroup)
 
     return setup
 
@@ -84,7 +102,7 @@ class SupervisedProcess:
                 stdout=log_file,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_child_setup(self.spec.niceness),
+                preexec_fn=_child_setup(self.spec.niceness, self.spec.nice_autogroup),
             )
         self.spec.pid_path.write_text(str(proc.pid))
         self.state.pid = proc.pid

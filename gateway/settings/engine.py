@@ -24,6 +24,12 @@ class EngineSettings(BaseModel):
         description="CPU niceness of the embedded engines: their busy-waiting threads then "
         "leave the gateway and the worker their share of the CPU.",
     )
+    nice_autogroup: bool = Field(
+        True,
+        description="Apply `nice` to the engine's session (its autogroup) too: under "
+        "kernel.sched_autogroup_enabled sessions share the CPU equally whatever their "
+        "processes' niceness, so without it `nice` does nothing against the gateway.",
+    )
     cpu_binds: list[str] = Field(
         default_factory=list,
         description="VLLM_CPU_OMP_THREADS_BIND of each engine (CPU hosts); unset: the cores "

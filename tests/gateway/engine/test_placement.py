@@ -88,6 +88,7 @@ def test_the_children_of_up_carry_their_placement(tmp_path: Path) -> None:
         assert f"--port {9100 + i}" in argv
         assert engine.env["CUDA_VISIBLE_DEVICES"] == str(i)
         assert engine.niceness == 10  # below the gateway and the worker
+        assert engine.nice_autogroup  # its whole session, or niceness would change nothing
     assert "--gpu-memory-utilization 0.7" in " ".join(specs["engine-0"].argv)
     assert specs["worker"].env["CUDA_VISIBLE_DEVICES"] == "0"
     budget = "LORAGATE_FINETUNE__MEMORY_LIMIT_GIB"  # jobs are checked against it at creation
@@ -108,3 +109,12 @@ def test_cpu_children_bind_each_engine_to_its_own_core(tmp_path: Path) -> None:
     one = Settings(data_dir=tmp_path, engine={"count": 1})
     names = [spec.name for spec in process_specs(one, plan(one, [0, 1], []))]
     assert names == ["engine", "gateway", "worker"]
+
+
+def test_the_engine_session_keeps_its_share_when_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LORAGATE_ENGINE__NICE_AUTOGROUP", "false")
+    config = Settings(data_dir=tmp_path, engine={"count": 1})
+    (engine, *_) = process_specs(config, plan(config, [0, 1], []))
+    assert (engine.name, engine.niceness, engine.nice_autogroup) == ("engine", 10, False)
