@@ -73,6 +73,8 @@ class BackgroundChecks:
         self._sweeper: asyncio.Task[None] | None = None
 
     def intake_of(self, row: FileRow, mapping: CsvMapping | None = None) -> Intake:
+        """What a child needs to check ``row``'s staged bytes (``mapping``: a CSV's, else the
+        one kept beside the bytes)."""
         staged = Path(row.path)
         files_dir = staged.parent
         return Intake(

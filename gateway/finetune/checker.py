@@ -28,6 +28,11 @@ Lane = Literal["small", "large"]
 _SHARED: FileChecker | None = None
 
 
+def lane_for(size: int, small_up_to: int) -> Lane:
+    """The lane for reading a stored file of ``size`` bytes."""
+    return "small" if size <= small_up_to else "large"
+
+
 class CheckerStopped(Exception):
     """The child process died during the call."""
 

@@ -11,6 +11,7 @@ background (``background_checks``): it becomes ``processed`` or ``error``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -23,14 +24,14 @@ from fastapi import UploadFile
 from gateway.api.fields import bad_filename
 from gateway.auth.caller import Caller
 from gateway.errors import APIError
-from gateway.finetune.background_checks import BackgroundChecks, final_path, save_mapping
+from gateway.finetune.background_checks import BackgroundChecks, save_mapping
 from gateway.finetune.checker import FileChecker
 from gateway.finetune.csv_upload import mapping_problem
 from gateway.finetune.objects import DeletedFile, FileList, FileObject
 from gateway.finetune.render import file_object, list_object
 from gateway.finetune.reports import FileReports
 from gateway.settings import Settings
-from trainer.datasets.intake import CsvMapping, Intake, check_upload
+from trainer.datasets.intake import CsvMapping, check_upload
 from trainer.jobs.states import PROCESSED, UPLOADED, new_id
 from trainer.jobs.store import Store, now
 from trainer.jobs.tables import FileRow
@@ -116,15 +117,7 @@ class FileServing:
         return size
 
     async def _check_now(self, row: FileRow, csv: CsvMapping | None) -> FileObject:
-        staged = Path(row.path)
-        intake = Intake(
-            staged=str(staged),
-            final=str(final_path(self.files_dir, row.id, staged.suffix.lower())),
-            filename=row.filename,
-            tokenizer_path=self.settings.base_model_path,
-            max_model_len=self.settings.engine.max_model_len,
-            csv=csv,
-        )
+        intake = dataclasses.replace(self.background.intake_of(row, csv), report=True)
         result = await self.checker.answer("small", check_upload, intake)
         if not result.ok:
             raise APIError(400, result.problems or "", param="file", code="invalid_file")

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from typing import Any
 
 from gateway.auth.caller import Caller
+from gateway.finetune.checker import Lane, lane_for
 from gateway.finetune.files import FileServing
 from trainer.datasets.intake import file_preview, file_stats
 from trainer.jobs.tables import FileRow
@@ -54,9 +55,8 @@ class FileInsights:
         _keep(self._previews, row.id, read)
         return read
 
-    def _lane(self, row: FileRow) -> Any:
-        small = row.bytes <= self.files.settings.finetune.check_at_upload_max_bytes
-        return "small" if small else "large"
+    def _lane(self, row: FileRow) -> Lane:
+        return lane_for(row.bytes, self.files.settings.finetune.check_at_upload_max_bytes)
 
     def _tokenizer_path(self) -> str:
         return self.files.settings.base_model_path

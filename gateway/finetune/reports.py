@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 
 from gateway.errors import APIError
-from gateway.finetune.checker import FileChecker
+from gateway.finetune.checker import FileChecker, lane_for
 from gateway.settings import Settings
 from trainer.datasets.intake import make_report
 from trainer.datasets.quality.sidecar import load_report, report_path
@@ -30,9 +30,9 @@ class FileReports:
         stored = await anyio.to_thread.run_sync(load_report, row.path)
         if stored is not None:
             return report_object(row, stored.as_dict())
-        small = row.bytes <= self.settings.finetune.check_at_upload_max_bytes
+        lane = lane_for(row.bytes, self.settings.finetune.check_at_upload_max_bytes)
         made = await self.checker.answer(
-            "small" if small else "large", make_report, row.path,
+            lane, make_report, row.path,
             self.settings.base_model_path, self.settings.engine.max_model_len, row.filename,
         )  # fmt: skip
         return report_object(row, made)
