@@ -120,7 +120,7 @@ class BackgroundChecks:
             if file_id in self._running:
                 continue
             if await anyio.to_thread.run_sync(self.store.files.claim, file_id, self.name, stale):
-                row = self.store.files.get(file_id)
+                row = await anyio.to_thread.run_sync(self.store.files.get, file_id)
                 if row is not None:
                     log.info("checking %s, which a stopped process left unchecked", file_id)
                     self._spawn(file_id, self._check(file_id, self.intake_of(row)))
@@ -143,6 +143,10 @@ class BackgroundChecks:
                 f"The file '{intake.filename}' could not be read: the process checking it "
                 f"stopped ({exc}). Upload it again, or split it into smaller files."
             )
+            result = IntakeResult(False, intake.staged, problems=problems)
+        except Exception as exc:  # a file that breaks the checker must not be retried forever
+            log.exception("checking %s failed", file_id)
+            problems = f"The file '{intake.filename}' could not be checked: {exc}"
             result = IntakeResult(False, intake.staged, problems=problems)
         recorded = await anyio.to_thread.run_sync(lambda: self._record(file_id, intake, result))
         if recorded and result.ok:

@@ -157,3 +157,24 @@ def test_the_gateway_process_never_loads_the_tokenizer_stack(settings: Settings)
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     assert json.loads(run.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_file_that_breaks_the_check_ends_in_error_not_in_a_retry_loop(
+    settings: Settings, keys: Any
+) -> None:
+    files_dir = settings.data_dir / "files"
+    file_id = new_id("file")
+    staged = files_dir / f".upload-{file_id}.jsonl"
+    staged.mkdir(parents=True)  # a folder where the bytes should be: reading it raises
+    store = Store(settings.job_database_url)
+    left = FileRow(
+        id=file_id, filename="broken.jsonl", purpose="fine-tune", bytes=1, created_at=now(),
+        path=str(staged), status="uploaded", checker=None, checked_at=None,
+    )  # fmt: skip
+    store.files.add(left)
+    store.close()
+    _, secret = keys.create("root", "admin")
+    with TestClient(create_app(settings), headers=bearer(secret)) as client:
+        done = checked(client, file_id)
+    assert done["status"] == "error"
+    assert "'broken.jsonl' could not be checked" in done["status_details"]
