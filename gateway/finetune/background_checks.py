@@ -159,7 +159,7 @@ class BackgroundChecks:
                 "examples": result.examples, "tokens": result.tokens,
             }  # fmt: skip
         else:
-            values = {"status": FILE_ERROR, "format": result.format}
+            values = {"status": FILE_ERROR, "format": result.format, "path": result.path}
             values["status_details"] = result.problems
         done = self.store.files.checked(file_id, self.name, checked_at=time.time(), **values)
         if not done and self.store.files.get(file_id) is None:  # deleted while being checked

@@ -120,6 +120,7 @@ class FileServing:
         intake = dataclasses.replace(self.background.intake_of(row, csv), report=True)
         result = await self.checker.answer("small", check_upload, intake)
         if not result.ok:
+            await anyio.Path(result.path).unlink(missing_ok=True)  # a CSV's converted JSONL
             raise APIError(400, result.problems or "", param="file", code="invalid_file")
         row.path, row.status, row.format = result.path, PROCESSED, result.format
         row.examples, row.tokens = result.examples, result.tokens

@@ -178,3 +178,25 @@ def test_a_file_that_breaks_the_check_ends_in_error_not_in_a_retry_loop(
         done = checked(client, file_id)
     assert done["status"] == "error"
     assert "'broken.jsonl' could not be checked" in done["status_details"]
+
+
+def test_a_csv_refused_after_conversion_leaves_no_file_behind(
+    client: TestClient, settings: Settings
+) -> None:
+    too_long = " ".join(f"w{i}!" for i in range(3000))  # converts, then is over max_model_len
+    rows = "question,reply\n" + "".join(f"q{i}?,a{i}.\n" for i in range(3)) + f"q3?,{too_long}\n"
+    response = client.post(
+        "/v1/files",
+        files={"file": ("pairs.csv", rows.encode())},
+        data={"purpose": "fine-tune", "prompt_column": "question", "completion_column": "reply"},
+    )
+    assert response.status_code == 400, response.text
+    assert "pairs.csv" in response.json()["error"]["message"]
+    assert list((settings.data_dir / "files").iterdir()) == []
+    small_limit(client)  # the same file, checked after the upload: its converted bytes are kept
+    file = upload(client, "pairs.csv", rows.encode(), prompt_column="question",
+                  completion_column="reply")  # fmt: skip
+    done = checked(client, file["id"])
+    assert done["status"] == "error", done
+    content = client.get(f"/v1/files/{file['id']}/content")
+    assert content.status_code == 200
