@@ -67,7 +67,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
         )
     try:
         wait_for(f"http://127.0.0.1:{port}/health/ready", timeout_s=120, proc=replica)
-        yield Fleet(stack, replica, port)
+        fleet = Fleet(stack, replica, port)
+        both_engines_up(fleet)
+        yield fleet
     finally:
         replica.send_signal(signal.SIGTERM)
         replica.wait(timeout=30)
@@ -96,6 +98,29 @@ def chat(
         headers=fleet.stack.headers,
         timeout=120,
     )
+
+
+def both_engines_up(fleet: Fleet, timeout_s: float = 180) -> None:
+    """Ready means one engine answers; these tests need both, seen up by both gateways
+    (the second engine can start tens of seconds after the first on a busy machine)."""
+    for index in (0, 1):
+        wait_for(f"{fleet.engine_url(index)}/health", timeout_s=timeout_s)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pages = [httpx.get(f"{gateway}/metrics", timeout=30).text for gateway in fleet.gateways]
+        if all(engines_up(page) == set(ENGINES) for page in pages):
+            return
+        time.sleep(0.5)
+    raise TimeoutError("the gateways do not both see both engines up")
+
+
+def engines_up(metrics_page: str) -> set[str]:
+    """The upstreams a gateway's /metrics says are up."""
+    up = set()
+    for line in metrics_page.splitlines():
+        if line.startswith("loragate_upstream_up{") and float(line.rsplit(" ", 1)[1]) == 1:
+            up |= {name for name in ENGINES if f'upstream="{name}"' in line}
+    return up
 
 
 def many(fleet: Fleet, model: str, count: int, parallel: int, **extra: Any) -> list[httpx.Response]:
