@@ -104,9 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.adapter_admin = AdapterAdmin(catalog, pool, loader)
     app.state.adapter_details = AdapterDetails(catalog, pool)
     install_error_handlers(app)
+    app.include_router(openai_routes.router)  # first: the router tries routes in order
     for router in finetune_routes.routers:
         app.include_router(router)
-    app.include_router(openai_routes.router)
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(admin_routes.router)

@@ -29,12 +29,12 @@ from gateway.auth.keys import ApiKey
 from gateway.observability import recent
 
 
-def get_key_serving(request: Request) -> KeyServing:
+async def get_key_serving(request: Request) -> KeyServing:
     serving: KeyServing = request.app.state.key_serving
     return serving
 
 
-def get_adapter_admin(request: Request) -> AdapterAdmin:
+async def get_adapter_admin(request: Request) -> AdapterAdmin:
     serving: AdapterAdmin = request.app.state.adapter_admin
     return serving
 

@@ -1,5 +1,8 @@
 """FastAPI dependencies: the long-lived objects the app builds at start-up, and the caller
-(``CallerDep``; ``AdminDep`` refuses non-admin keys with 403)."""
+(``CallerDep``; ``AdminDep`` refuses non-admin keys with 403).
+
+They are ``async def`` because they do no I/O: FastAPI runs a plain ``def`` dependency in a
+worker thread, a thread hop on every request of the hot path."""
 
 from __future__ import annotations
 
@@ -15,32 +18,32 @@ from gateway.openai.catalog import ModelCatalog
 from gateway.openai.serving import CompletionServing
 
 
-def get_serving(request: Request) -> CompletionServing:
+async def get_serving(request: Request) -> CompletionServing:
     serving: CompletionServing = request.app.state.serving
     return serving
 
 
-def get_catalog(request: Request) -> ModelCatalog:
+async def get_catalog(request: Request) -> ModelCatalog:
     catalog: ModelCatalog = request.app.state.catalog
     return catalog
 
 
-def get_pool(request: Request) -> UpstreamPool:
+async def get_pool(request: Request) -> UpstreamPool:
     pool: UpstreamPool = request.app.state.pool
     return pool
 
 
-def get_loader(request: Request) -> AdapterLoader:
+async def get_loader(request: Request) -> AdapterLoader:
     loader: AdapterLoader = request.app.state.loader
     return loader
 
 
-def get_caller(request: Request) -> Caller:
+async def get_caller(request: Request) -> Caller:
     """The caller the auth middleware recorded (anonymous when auth is off)."""
     return caller_of(request.scope.get("state", {}))
 
 
-def require_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def require_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     """The caller, when it holds an admin key; 403 otherwise."""
     if not caller.is_admin:
         raise forbidden()

@@ -34,17 +34,17 @@ from gateway.finetune.objects import (
 from gateway.finetune.protocol import JobCreate
 
 
-def get_file_serving(request: Request) -> FileServing:
+async def get_file_serving(request: Request) -> FileServing:
     serving: FileServing = request.app.state.file_serving
     return serving
 
 
-def get_job_serving(request: Request) -> JobServing:
+async def get_job_serving(request: Request) -> JobServing:
     serving: JobServing = request.app.state.job_serving
     return serving
 
 
-def get_file_insights(request: Request) -> FileInsights:
+async def get_file_insights(request: Request) -> FileInsights:
     insights: FileInsights = request.app.state.file_insights
     return insights
 

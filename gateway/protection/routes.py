@@ -18,7 +18,7 @@ from gateway.protection.protocol import (
 from gateway.protection.serving import HISTORY_LIMIT, ProtectionServing
 
 
-def get_protection(request: Request) -> ProtectionServing:
+async def get_protection(request: Request) -> ProtectionServing:
     serving: ProtectionServing = request.app.state.protection
     return serving
 
