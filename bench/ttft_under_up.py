@@ -1,7 +1,8 @@
 """Time to first token through the gateway against straight to the engine, under
 ``loragate up`` on this machine: does the engine starve the gateway of CPU?
 
-    python bench/ttft_under_up.py [--concurrency 16] [--rounds 3] [--bursts 4] [--json OUT]
+    python bench/ttft_under_up.py [--concurrency 16] [--rounds 3] [--bursts 4]
+        [--variants old,new] [--json OUT]
 
 Compares the engine's old and new CPU priority side by side (``VARIANTS``): "old" is
 niceness 10 on the engine's processes only (``LORAGATE_ENGINE__NICE_AUTOGROUP=false``),
@@ -98,7 +99,7 @@ def measure(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    names = list(VARIANTS)
+    names = args.variants
     seen: dict[str, dict[str, list[float]]] = {n: {t: [] for t in TARGETS} for n in names}
     added: dict[str, list[float]] = {name: [] for name in names}
     loads: list[float] = []
@@ -129,6 +130,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> None:
     print(f"{'priority':>8} {'target':>8} {'median TTFT':>12} {'p99 TTFT':>10}")
     for name in VARIANTS:
+        if name not in results:
+            continue
         result = results[name]
         for target in TARGETS:
             row = result[target]
@@ -147,8 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="loragate up starts per variant")
     parser.add_argument("--bursts", type=int, default=4, help="bursts per target per start")
     parser.add_argument("--nice", type=int, default=10, help="the engine's niceness (both)")
+    parser.add_argument(
+        "--variants",
+        type=lambda text: text.split(","),
+        default=list(VARIANTS),
+        help="which priorities to start, e.g. new (default: old,new)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if not args.variants or set(args.variants) - set(VARIANTS):
+        parser.error(f"--variants takes a comma-separated list of {', '.join(VARIANTS)}")
     results = run(args)
     report(results)
     if args.json is not None:

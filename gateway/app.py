@@ -36,6 +36,7 @@ from gateway.observability.recorders import record_adapter_load, record_routing_
 from gateway.openai import routes as openai_routes
 from gateway.openai.adapter_details import AdapterDetails
 from gateway.openai.catalog import ModelCatalog
+from gateway.openai.completion_endpoints import CompletionEndpoints
 from gateway.openai.objects import ChatCompletion, Completion
 from gateway.openai.protocol import ChatCompletionRequest, CompletionRequest
 from gateway.openai.serving import CompletionServing
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(protection_routes.admin_router)
     app.include_router(protection_routes.status_router)
     install_console(app, settings)
+    app.add_middleware(CompletionEndpoints, serving=app.state.serving)  # innermost
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import aiohttp
 import orjson
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gateway.errors import APIError, engine_unavailable
+from gateway.fleet.event_stream import EventStream
 from gateway.fleet.pool import UpstreamPool
 from gateway.fleet.upstream_errors import from_upstream
 from gateway.settings import Settings
@@ -101,7 +102,7 @@ class Forwarder:
         if not first:
             resp.release()
             raise UpstreamFailed(self._unavailable("its answer ended before it began"))
-        return StreamingResponse(
+        return EventStream(
             relay_stream(resp, first, on_break), media_type="text/event-stream", headers=SSE_HEADERS
         )
 
