@@ -21,7 +21,7 @@ from gateway.finetune.protocol import Hyperparameters, JobCreate
 from gateway.finetune.render import checkpoint_object, event_object, job_object, list_object
 from gateway.finetune.series import metrics_object
 from gateway.settings import Settings
-from trainer.jobs.auto import fill_auto
+from trainer.jobs.auto import MAX_BATCH, MIN_BATCH, cap_batch_size, fill_auto
 from trainer.jobs.spec import JobSpec, LoraSpec
 from trainer.jobs.states import FILE_ERROR, QUEUED, TERMINAL, UPLOADED, new_id
 from trainer.jobs.store import Store, now
@@ -109,23 +109,45 @@ class JobServing:
         )
         try:
             spec = JobSpec(**values, lora=LoraSpec(**lora), auto=auto)
+            cap = self._largest_fitting_batch(spec)
+            if cap is not None:
+                cap_batch_size(auto, values, cap)
+                spec = JobSpec(**values, lora=LoraSpec(**lora), auto=auto)
         except ValidationError as exc:
             return None, [*problems, ("hyperparameters", "invalid_value", str(exc))]
         max_rank = self.settings.engine.max_lora_rank
         problems += [(param, "invalid_value", msg) for param, msg in spec.problems(max_rank)]
         return spec, problems + self._memory_problems(spec)
 
+    def _memory_need_gib(self, spec: JobSpec, batch_size: int) -> float | None:
+        """The estimated training memory at ``batch_size``; None when there is no budget
+        to hold it against (the CPU) or the model's shape is unknown (no safetensors)."""
+        parameters = self._parameters()
+        if self.settings.finetune.memory_limit_gib is None or parameters is None:
+            return None
+        shape = ModelShape.read(self.settings.base_model_path, parameters)
+        if shape is None:
+            return None
+        return training_bytes(shape, batch_size, spec.max_seq_len, spec.lora.r) / GIB
+
+    def _largest_fitting_batch(self, spec: JobSpec) -> int | None:
+        """The largest power-of-two batch an "auto" batch size may take in the budget."""
+        limit_gib = self.settings.finetune.memory_limit_gib
+        batch = MAX_BATCH
+        while batch >= MIN_BATCH:
+            need = self._memory_need_gib(spec, batch)
+            if need is None or limit_gib is None:
+                return None
+            if need <= limit_gib:
+                return batch
+            batch //= 2
+        return MIN_BATCH  # nothing fits: the smallest, which _memory_problems then refuses
+
     def _memory_problems(self, spec: JobSpec) -> list[Problem]:
         """A job whose estimated memory exceeds the trainer's budget is refused now."""
         limit_gib = self.settings.finetune.memory_limit_gib
-        parameters = self._parameters()
-        if limit_gib is None or parameters is None:
-            return []  # no budget known (the CPU), or a model without safetensors
-        shape = ModelShape.read(self.settings.base_model_path, parameters)
-        if shape is None:
-            return []
-        need = training_bytes(shape, spec.batch_size, spec.max_seq_len, spec.lora.r) / GIB
-        if need <= limit_gib:
+        need = self._memory_need_gib(spec, spec.batch_size)
+        if need is None or limit_gib is None or need <= limit_gib:
             return []
         message = (
             f"this job needs about {need:.1f} GiB to train (batch_size {spec.batch_size}, "

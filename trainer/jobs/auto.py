@@ -8,7 +8,10 @@ model's parameter count. The rule, with its sources:
 - ``batch_size`` (OpenAI's fine-tuning guide: "~0.2% of the number of examples in the
   training set"): the power of two at or above 0.2% of the examples, kept within 8..64. 8 is
   loragate's long-standing default; 64 because the recipe has no gradient accumulation, so a
-  whole batch must fit in memory at once.
+  whole batch must fit in memory at once. Where the trainer has a memory budget (a GPU),
+  the gateway also caps it at the largest power of two whose estimate fits
+  (``max_batch_size`` in the record), so a size learnt only once the file is checked can
+  never run the job out of memory.
 - ``learning_rate`` (QLoRA, Dettmers et al. 2023, Table 9: 2e-4 for 7B and 13B models, 1e-4
   for 33B and 65B): a power law through 2e-4 at 7B that halves by about 65B, so
   ``2e-4 * (7e9 / N) ** 0.3``, kept within 5e-5..1e-3. 1e-3 is what loragate's 1M-parameter
@@ -100,6 +103,14 @@ def fill_auto(
     return filled, record
 
 
+def cap_batch_size(record: dict[str, Any], values: dict[str, Any], cap: int) -> None:
+    """Keep an "auto" batch size at or under ``cap`` (the largest that fits the trainer's
+    memory), now and when it is resolved again; explicit sizes are left alone."""
+    if "batch_size" in record.get("resolved", []):
+        record["max_batch_size"] = cap
+        values["batch_size"] = min(int(values["batch_size"]), cap)
+
+
 def settle_auto(hyperparameters: dict[str, Any], train_examples: int) -> dict[str, Any] | None:
     """A job's hyperparameters with its provisional "auto" values resolved for the
     ``train_examples`` now known; None when nothing was provisional."""
@@ -108,4 +119,6 @@ def settle_auto(hyperparameters: dict[str, Any], train_examples: int) -> dict[st
         return None
     resolved = auto_values(train_examples, auto.get("base_model_parameters"))
     settled = {name: getattr(resolved, name) for name in auto.get("resolved", [])}
+    if (cap := auto.get("max_batch_size")) is not None:
+        cap_batch_size(auto, settled, cap)
     return hyperparameters | settled | {"auto": auto | {"train_examples": train_examples}}
