@@ -12,7 +12,10 @@ order alternates between rounds), and sends ``--bursts`` bursts of ``--concurren
 streamed chat requests at once through the gateway and as many straight to the engine
 (which goes first alternates too). Reports the median and p99 time to the first content
 byte of each variant and target, the gateway's added median (overall and per round), and
-the 1-minute load average seen at the start of each round.
+the 1-minute load average seen at the start of each round. Beside each target, the engine's
+own TTFT (vLLM's ``vllm:time_to_first_token_seconds``, from its arrival at the engine) over
+the same bursts: when it is the same for both targets, what the gateway adds lies in front
+of the engine (its own work and the extra process hop), not in the engine's batching.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +47,28 @@ VARIANTS: dict[str, dict[str, str]] = {
     "new": {},
 }
 TARGETS = ("gateway", "direct")
+SERIES = (*TARGETS, *(f"{target} (engine)" for target in TARGETS))
+ENGINE_TTFT = "vllm:time_to_first_token_seconds"
+SETTLE_S = 0.3  # vLLM updates its histograms in steps: let the burst's last ones land
+
+
+def engine_ttft(metrics_url: str) -> tuple[float, float]:
+    """(sum, count) of vLLM's own time-to-first-token histogram."""
+    total = count = 0.0
+    with urllib.request.urlopen(metrics_url, timeout=10) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith(f"{ENGINE_TTFT}_sum"):
+                total += float(line.rsplit(" ", 1)[1])
+            elif line.startswith(f"{ENGINE_TTFT}_count"):
+                count += float(line.rsplit(" ", 1)[1])
+    return total, count
+
+
+def burst_mean(before: tuple[float, float], metrics_url: str) -> float:
+    """The engine's mean TTFT (seconds) over the requests since ``before``."""
+    time.sleep(SETTLE_S)
+    total, count = engine_ttft(metrics_url)
+    return (total - before[0]) / max(count - before[1], 1.0)
 
 
 async def first_token_s(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
@@ -77,7 +103,7 @@ def measure(
     env: dict[str, str], concurrency: int, bursts: int, gateway_first: bool
 ) -> dict[str, list[float]]:
     """TTFTs (seconds) of one ``loragate up`` with ``env``: {target: [...]}."""
-    seen: dict[str, list[float]] = {target: [] for target in TARGETS}
+    seen: dict[str, list[float]] = {key: [] for key in SERIES}
     with tempfile.TemporaryDirectory(prefix="loragate-ttft-") as tmp:
         stack = EngineStack(Path(tmp) / "data", env)
         try:
@@ -88,11 +114,14 @@ def measure(
             }
             for url, headers in urls.values():  # warm-up
                 asyncio.run(round_of(url, headers, concurrency))
+            engine_metrics = f"http://127.0.0.1:{stack.engine_port}/metrics"
             for burst in range(bursts):
                 order = TARGETS if (burst % 2 == 0) == gateway_first else TARGETS[::-1]
                 for target in order:
                     url, headers = urls[target]
+                    before = engine_ttft(engine_metrics)
                     seen[target] += asyncio.run(round_of(url, headers, concurrency))
+                    seen[f"{target} (engine)"].append(burst_mean(before, engine_metrics))
         finally:
             stack.stop()
     return seen
@@ -100,7 +129,7 @@ def measure(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     names = args.variants
-    seen: dict[str, dict[str, list[float]]] = {n: {t: [] for t in TARGETS} for n in names}
+    seen: dict[str, dict[str, list[float]]] = {n: {t: [] for t in SERIES} for n in names}
     added: dict[str, list[float]] = {name: [] for name in names}
     loads: list[float] = []
     for round_no in range(args.rounds):
@@ -115,13 +144,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             env = VARIANTS[name] | {"LORAGATE_ENGINE__NICE": str(args.nice)}
             got = measure(env, args.concurrency, args.bursts, round_no % 2 == 0)
-            for target in TARGETS:
-                seen[name][target] += got[target]
+            for series in SERIES:
+                seen[name][series] += got[series]
             medians = [statistics.median(got[target]) * 1000 for target in TARGETS]
             added[name].append(round(medians[0] - medians[1], 1))
     results: dict[str, Any] = {"load_average_1min": loads}
     for name in names:
-        result = {target: summary(seen[name][target]) for target in TARGETS}
+        result = {series: summary(seen[name][series]) for series in SERIES}
         overall = result["gateway"]["median_ms"] - result["direct"]["median_ms"]
         results[name] = result | {"added_median_ms": overall, "added_by_round_ms": added[name]}
     return results
@@ -135,7 +164,11 @@ def report(results: dict[str, Any]) -> None:
         result = results[name]
         for target in TARGETS:
             row = result[target]
-            print(f"{name:>8} {target:>8} {row['median_ms']:9.1f} ms {row['p99_ms']:7.1f} ms")
+            engine = result[f"{target} (engine)"]["median_ms"]
+            print(
+                f"{name:>8} {target:>8} {row['median_ms']:9.1f} ms {row['p99_ms']:7.1f} ms"
+                f"   (the engine's own TTFT, median of burst means: {engine:.1f} ms)"
+            )
         by_round = ", ".join(f"{ms:+.1f}" for ms in result["added_by_round_ms"])
         print(
             f"{name:>8} gateway adds {result['added_median_ms']:+.1f} ms "
