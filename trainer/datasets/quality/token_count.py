@@ -8,12 +8,13 @@ added tokens plus the counts of its pieces, and a piece is counted once however 
 comes back (template text, system prompts, labels). A piece is encoded whole by the tokenizer
 (in a thread: the Rust call releases the GIL), except where the pre-tokenizer is the usual
 byte-level regex split (GPT-2, Llama 3, Qwen, ...) and the piece is printable ASCII: there
-Python's ``re`` splits it with the tokenizer's own pattern (``\\p{L}`` is exactly ``[A-Za-z]``
-and ``\\p{N}`` ``[0-9]`` on ASCII; Unicode normal forms leave ASCII as it is), and the piece's
-count is the sum of its words' counts, each distinct word encoded once. A word that does not
-encode as one word on its own turns this word path off for the counter. Tokenizers this does
-not cover (truncation, padding, added tokens that take spaces along, BPE with dropout) have
-every text encoded whole.
+Python's ``re`` splits it with the tokenizer's own pattern (``word_pattern``: on ASCII,
+``\\p{L}`` is exactly ``[A-Za-z]`` and ``\\p{N}`` ``[0-9]``; Unicode normal forms leave ASCII
+as it is), and the piece's count is the sum of its words' counts, each distinct word counted
+once by the model itself on its byte-level form. A probe text is counted both ways when a
+counter is made; if they disagree, the word path is not used. Tokenizers this does not cover
+(truncation, padding, added tokens that take spaces along, BPE with dropout) have every text
+encoded whole.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ WORD_CHUNK = 4096
 """Pieces whose words are listed at once (the lists of a whole file would take GBs)."""
 _NOT_PLAIN = re.compile("[^\t\n\r\x20-\x7e]")
 _IDENTITY_ON_ASCII = frozenset({"NFC", "NFD", "NFKC", "NFKD"})
+PROBE = (
+    "It's 2024:\tthe  quick\n\nbrown fox'LL jump 12345678 times!!\0  over...\r\n"
+    "\0the lazy dog's  kennel\n \n\t(again)? I'M sure; we'd've said \"no\" #42\n\n"
+)
+"""Pieces counted both ways when a counter is made: a word path that disagrees is not used."""
 
 Parts = tuple[int, list[str]]  # a text's number of added tokens, and the pieces between them
 
@@ -55,6 +61,9 @@ class TokenCounter:
         self.whole = added is None or backend.truncation or backend.padding or _drops(backend)
         pattern = ascii_word_pattern(_component(backend.pre_tokenizer))
         self._word_pattern = pattern if _identity_on_ascii(backend.normalizer) else None
+        self._byte_level = _byte_level_table()
+        if self._word_pattern is not None and not self._agrees():
+            self._word_pattern = None
 
     @property
     def by_words(self) -> bool:
@@ -108,10 +117,7 @@ class TokenCounter:
         if pattern is None:
             return pieces
         words = [pattern.findall(piece) for piece in pieces]
-        missing = set(chain.from_iterable(words)).difference(self._words)
-        if missing and not self._count_words(missing):
-            self._word_pattern = None
-            return pieces
+        self._count_words(set(chain.from_iterable(words)).difference(self._words))
         count = self._words.__getitem__
         rest: list[str] = []
         for piece, found in zip(pieces, words, strict=True):
@@ -121,16 +127,30 @@ class TokenCounter:
                 rest.append(piece)
         return rest
 
-    def _count_words(self, words: Iterable[str]) -> bool:
-        """Encodes each word alone; False when one is not a single word there."""
-        listed = list(words)
-        encodings = self._backend.encode_batch(listed, add_special_tokens=False)
-        for word, encoding in zip(listed, encodings, strict=True):
-            ids = encoding.word_ids
-            if not ids or ids[0] != 0 or ids[-1] != 0:
-                return False
-            self._words[word] = len(encoding)
-        return True
+    def _count_words(self, words: Iterable[str]) -> None:
+        """Each word's tokens: the model's own split of its byte-level form (what the
+        pre-tokenizer hands the model for that word), without the per-text cost of encode."""
+        tokenize = self._backend.model.tokenize
+        table = self._byte_level
+        self._words.update((word, len(tokenize(word.translate(table)))) for word in words)
+
+    def _agrees(self) -> bool:
+        """Whether word counts match the tokenizer's on a probe text (they should, always)."""
+        pieces = [piece for piece in PROBE.split("\0") if piece]
+        counted = self._count_by_words(pieces)
+        expected = encoded_lengths(self._backend, pieces)
+        agrees = not counted and [self._pieces[piece] for piece in pieces] == expected
+        self._pieces = {"": 0}
+        return agrees
+
+
+def _byte_level_table() -> dict[int, str]:
+    """Printable ASCII as the byte-level pre-tokenizer maps it (space to ``Ġ`` and so on)."""
+    from tokenizers.pre_tokenizers import ByteLevel
+
+    plain = "\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))
+    [(mapped, _)] = ByteLevel(add_prefix_space=False, use_regex=False).pre_tokenize_str(plain)
+    return {ord(char): byte for char, byte in zip(plain, mapped, strict=True)}
 
 
 def _plain(piece: str) -> bool:
