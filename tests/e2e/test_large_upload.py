@@ -22,7 +22,7 @@ from trainer.datasets.reviews import make_review_examples
 FILE_BYTES = 100_000_000
 LINES = 10_000
 RSS_LIMIT_MB = 150
-HEAVY_LIBRARIES = ("libtorch", "tokenizers.", "_tokenizers", "datasketch")
+HEAVY_LIBRARIES = ("libtorch", "tokenizers.", "_tokenizers", "rensa")
 
 
 def write_padded(path: Path) -> Path:

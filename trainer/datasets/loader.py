@@ -8,6 +8,7 @@ from pathlib import Path
 from trainer.datasets.checks import build_example
 from trainer.datasets.example import ChatExample
 from trainer.datasets.formats import UNKNOWN_FORMAT_HINT, DatasetFormat, detect_format, format_named
+from trainer.datasets.gc_pause import gc_paused
 from trainer.datasets.issues import DatasetError, DatasetIssue, IssueLog
 from trainer.datasets.records import Entry, Record, Unreadable, read_entries
 from trainer.datasets.tokens import ChatTokenizer, count_tokens
@@ -76,6 +77,13 @@ def validate_file(
 
 
 def _load(
+    path: Path, format: str | None, tokenizer: ChatTokenizer | None, max_seq_len: int | None
+) -> LoadedDataset:
+    with gc_paused():
+        return _load_all(path, format, tokenizer, max_seq_len)
+
+
+def _load_all(
     path: Path, format: str | None, tokenizer: ChatTokenizer | None, max_seq_len: int | None
 ) -> LoadedDataset:
     if max_seq_len is not None and tokenizer is None:

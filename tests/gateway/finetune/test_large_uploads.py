@@ -139,7 +139,7 @@ PROBE = textwrap.dedent(
         large = send("large.jsonl", [good] * 50)
         while client.get(f"/v1/files/{large['id']}").json()["status"] == "uploaded":
             time.sleep(0.1)
-    heavy = [m for m in ("torch", "transformers", "tokenizers", "datasketch", "numpy")
+    heavy = [m for m in ("torch", "transformers", "tokenizers", "rensa", "numpy")
              if m in sys.modules]
     print(json.dumps(heavy))
     """

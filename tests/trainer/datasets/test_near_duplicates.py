@@ -11,7 +11,12 @@ from pathlib import Path
 from trainer.datasets import load_examples
 from trainer.datasets.quality import build_report
 from trainer.datasets.quality.near import near_pairs
-from trainer.datasets.quality.similarity import NEAR_THRESHOLD, jaccard, shingles
+from trainer.datasets.quality.similarity import (
+    NEAR_THRESHOLD,
+    NearDuplicateIndex,
+    jaccard,
+    shingles,
+)
 from trainer.datasets.quality.text import full_key, plain_text
 
 ENGLISH = (
@@ -69,6 +74,20 @@ def test_pairs_equal_the_exact_computation() -> None:
     similarities = [jaccard(shingles(texts[a]), shingles(texts[b])) for a, b in expected]
     assert any(0.8 <= s < 0.85 for s in similarities)  # the threshold is exercised
     assert near_pairs(texts) == expected
+
+
+def test_the_one_at_a_time_index_finds_the_exact_pairs() -> None:
+    """What synth uses: each text added in turn is either indexed or paired with an earlier one."""
+    texts = crafted_texts()
+    index = NearDuplicateIndex()
+    found = [
+        (row, match)
+        for row, text in enumerate(texts)
+        if (match := index.add(row, text)) is not None
+    ]
+    assert found == exact_pairs(texts)
+    assert len(index) == len(texts) - len(found)
+    assert index.find(texts[0]) == 0
 
 
 def test_near_pairs_of_few_texts() -> None:

