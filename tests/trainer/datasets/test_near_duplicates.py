@@ -8,8 +8,10 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from trainer.datasets import load_examples
-from trainer.datasets.quality import build_report
+from trainer.datasets.quality import build_report, near
 from trainer.datasets.quality.near import near_pairs
 from trainer.datasets.quality.similarity import (
     NEAR_THRESHOLD,
@@ -123,3 +125,37 @@ def test_report_names_the_exact_pairs(tmp_path: Path) -> None:
         f"line {examples[a].source_line} ~ line {examples[b].source_line}" for a, b in expected
     ]
     assert found.details == details[:20]
+
+
+def test_templated_texts_stop_the_search_within_its_budget_and_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Short templated rows are alike enough to propose each other but below the threshold,
+    so all are indexed and each row's candidates grow with the rows before it (quadratic):
+    the search stops where the candidate budget runs out."""
+    rng = random.Random(1)
+    phrases = ["good food", "slow delivery", "cold rice"]
+    texts = [f"review {i} " + rng.choice(phrases) for i in range(3000)]
+    monkeypatch.setattr(near, "CANDIDATES_BASE", 0)
+    pairs, stopped = near.near_search(texts)
+    assert stopped is not None
+    assert 0 < stopped < len(texts)
+    assert all(row < stopped for row, _ in pairs)
+    monkeypatch.setattr(near, "CANDIDATES_PER_ROW", 10**6)
+    assert near.near_search(texts)[1] is None  # with room, the whole set is searched
+
+
+def test_the_report_says_where_the_near_duplicate_search_stopped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(near, "CANDIDATES_BASE", 0)
+    rng = random.Random(1)
+    path = tmp_path / "templated.jsonl"
+    with path.open("w") as out:
+        for i in range(3000):
+            user = f"review {i} " + rng.choice(["good food", "slow delivery", "cold rice"])
+            chat = [{"role": "user", "content": user}, {"role": "assistant", "content": "ok."}]
+            out.write(json.dumps({"messages": chat}) + "\n")
+    found = build_report(path, None).of("near_duplicates")
+    assert found is not None
+    assert "looked for only up to line" in found.message

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from trainer.datasets.example import ChatExample
 from trainer.datasets.quality.findings import Finding, finding
-from trainer.datasets.quality.near import near_pairs
+from trainer.datasets.quality.near import near_search
 from trainer.datasets.quality.similarity import NEAR_THRESHOLD, SHINGLE
 from trainer.datasets.quality.text import answer_of, full_key, plain_text, prompt_key
 
@@ -33,8 +33,9 @@ def near_duplicates(examples: Sequence[ChatExample], skip: set[int]) -> Finding 
     already reported, are left out)."""
     positions = [position for position in range(len(examples)) if position not in skip]
     texts = [plain_text(examples[position]) for position in positions]
-    found = [(positions[a], positions[b]) for a, b in near_pairs(texts)]
-    if not found:
+    pairs, stopped = near_search(texts)
+    found = [(positions[a], positions[b]) for a, b in pairs]
+    if not found and stopped is None:
         return None
     details = [f"line {examples[a].source_line} ~ line {_line(examples, b)}" for a, b in found]
     message = (
@@ -42,6 +43,14 @@ def near_duplicates(examples: Sequence[ChatExample], skip: set[int]) -> Finding 
         f"(Jaccard >= {NEAR_THRESHOLD} on character {SHINGLE}-grams): {len(found)}"
     )
     lines = [examples[a].source_line for a, _ in found]
+    if stopped is not None:
+        at = examples[positions[stopped]].source_line
+        message += (
+            f"; looked for only up to line {at}: the texts are so alike (templated?) "
+            "that comparing all of them would take too long"
+        )
+    if not found:
+        return finding("near_duplicates", "info", message, lines, details)
     return finding("near_duplicates", "warning", message, lines, details)
 
 

@@ -47,13 +47,29 @@ SEED = 0x6C6F7261  # any fixed value: the sketches only ever meet others from th
 _ROLL = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xFF51AFD7ED558CCD)
 
+CANDIDATES_PER_ROW = 16
+"""The second pass looks at no more LSH candidates than this many per flagged row (plus
+``CANDIDATES_BASE``) in all. Ordinary data proposes a handful per row; templated text
+(``review 1 good food``, ``review 2 good food``, ...) makes nearly every row a candidate of
+nearly every other, which is quadratic (1.2M such rows ran for over 15 minutes). The search
+then stops where the budget ran out, and the report says so."""
+CANDIDATES_BASE = 100_000
+
 Pair = tuple[int, int]  # (a row, the earlier row it nearly copies)
 
 
 def near_pairs(texts: Sequence[str], threshold: float = NEAR_THRESHOLD) -> list[Pair]:
     """Every row of ``texts`` that nearly copies an earlier, indexed one, with that one."""
+    return near_search(texts, threshold)[0]
+
+
+def near_search(
+    texts: Sequence[str], threshold: float = NEAR_THRESHOLD
+) -> tuple[list[Pair], int | None]:
+    """:func:`near_pairs`, and the row where the search stopped for lack of budget (None
+    when every row was looked at)."""
     if len(texts) < 2:
-        return []
+        return [], None
     hashes, offsets = shingle_hash_rows(texts)
     flagged = flagged_rows(hashes, offsets, threshold)
     return _confirm(texts, _Tokens(hashes, offsets), flagged, threshold)
@@ -96,10 +112,12 @@ def shingle_hash_rows(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _confirm(
     texts: Sequence[str], tokens: _Tokens, rows: list[int], threshold: float
-) -> list[Pair]:
-    """The second pass over ``rows`` (in order): streaming LSH, estimate, exact Jaccard."""
+) -> tuple[list[Pair], int | None]:
+    """The second pass over ``rows`` (in order): streaming LSH, estimate, exact Jaccard;
+    stops (returning the row it stopped at) when the candidate budget is spent."""
     if not rows:
-        return []
+        return [], None
+    budget = CANDIDATES_BASE + CANDIDATES_PER_ROW * len(rows)
     sketches = rensa.RMinHash.from_token_sets(
         [tokens.of(row) for row in rows], CONFIRM_PERMUTATIONS, SEED
     )
@@ -108,13 +126,17 @@ def _confirm(
     sets = _ShingleSets(texts, tokens)
     pairs: list[Pair] = []
     for row, sketch in zip(rows, sketches, strict=True):
-        match = _best_match(row, sketch, lsh.query(sketch), indexed, sets, threshold)
+        candidates = lsh.query(sketch)
+        budget -= len(candidates)
+        if budget < 0:
+            return pairs, row
+        match = _best_match(row, sketch, candidates, indexed, sets, threshold)
         if match is None:
             lsh.insert(row, sketch)
             indexed[row] = sketch
         else:
             pairs.append((row, match))
-    return pairs
+    return pairs, None
 
 
 def _best_match(
