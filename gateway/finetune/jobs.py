@@ -119,35 +119,33 @@ class JobServing:
         problems += [(param, "invalid_value", msg) for param, msg in spec.problems(max_rank)]
         return spec, problems + self._memory_problems(spec)
 
-    def _memory_need_gib(self, spec: JobSpec, batch_size: int) -> float | None:
-        """The estimated training memory at ``batch_size``; None when there is no budget
-        to hold it against (the CPU) or the model's shape is unknown (no safetensors)."""
+    def _shape(self) -> ModelShape | None:
+        """The base model's shape for the memory estimate; None when there is no budget to
+        hold it against (the CPU) or it cannot be read (no safetensors or config)."""
         parameters = self._parameters()
         if self.settings.finetune.memory_limit_gib is None or parameters is None:
             return None
-        shape = ModelShape.read(self.settings.base_model_path, parameters)
-        if shape is None:
-            return None
-        return training_bytes(shape, batch_size, spec.max_seq_len, spec.lora.r) / GIB
+        return ModelShape.read(self.settings.base_model_path, parameters)
 
     def _largest_fitting_batch(self, spec: JobSpec) -> int | None:
         """The largest power-of-two batch an "auto" batch size may take in the budget."""
-        limit_gib = self.settings.finetune.memory_limit_gib
+        limit_gib, shape = self.settings.finetune.memory_limit_gib, self._shape()
+        if limit_gib is None or shape is None:
+            return None
         batch = MAX_BATCH
-        while batch >= MIN_BATCH:
-            need = self._memory_need_gib(spec, batch)
-            if need is None or limit_gib is None:
-                return None
-            if need <= limit_gib:
+        while batch > MIN_BATCH:
+            if training_bytes(shape, batch, spec.max_seq_len, spec.lora.r) / GIB <= limit_gib:
                 return batch
             batch //= 2
-        return MIN_BATCH  # nothing fits: the smallest, which _memory_problems then refuses
+        return MIN_BATCH  # the smallest; _memory_problems refuses it if even that does not fit
 
     def _memory_problems(self, spec: JobSpec) -> list[Problem]:
         """A job whose estimated memory exceeds the trainer's budget is refused now."""
-        limit_gib = self.settings.finetune.memory_limit_gib
-        need = self._memory_need_gib(spec, spec.batch_size)
-        if need is None or limit_gib is None or need <= limit_gib:
+        limit_gib, shape = self.settings.finetune.memory_limit_gib, self._shape()
+        if limit_gib is None or shape is None:
+            return []
+        need = training_bytes(shape, spec.batch_size, spec.max_seq_len, spec.lora.r) / GIB
+        if need <= limit_gib:
             return []
         message = (
             f"this job needs about {need:.1f} GiB to train (batch_size {spec.batch_size}, "
