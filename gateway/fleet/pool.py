@@ -42,6 +42,8 @@ STALE_CONNECTION_RETRIES = 3
 SLOW_PROBES_BEFORE_DOWN = 3
 PROBE_TIMEOUT_S = 2.0
 DOWN_PROBE_S = 0.25
+RECHECK_WAIT_S = 0.25
+"""Longest a request waits for :meth:`UpstreamPool.recheck` before it is refused."""
 
 
 class UpstreamPool:
@@ -56,6 +58,7 @@ class UpstreamPool:
         self.set_members(settings.upstream_urls)
         self._session: aiohttp.ClientSession | None = None
         self._probe_task: asyncio.Task[None] | None = None
+        self._recheck: asyncio.Future[None] | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -80,6 +83,8 @@ class UpstreamPool:
         self._probe_task = asyncio.create_task(self._probe_forever(), name="upstream-probe")
 
     async def stop(self) -> None:
+        if self._recheck is not None:
+            self._recheck.cancel()
         if self._probe_task is not None:
             self._probe_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -168,6 +173,20 @@ class UpstreamPool:
                 interval = min(interval, DOWN_PROBE_S)
             await asyncio.sleep(interval)
             await self.probe_all()
+
+    async def recheck(self) -> None:
+        """Probe every engine now, for a request that found none healthy.
+
+        Each worker probes on its own schedule, so right after an engine comes up (``loragate
+        up`` reports ready when one worker sees it) another worker may still think it down
+        for up to ``DOWN_PROBE_S``. Rather than refuse in that window, the request waits for
+        one fresh probe, shared by every request that arrives meanwhile, and for at most
+        ``RECHECK_WAIT_S``: an engine that hangs does not hold up the 503.
+        """
+        if self._recheck is None or self._recheck.done():
+            self._recheck = asyncio.ensure_future(self.probe_all())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._recheck), RECHECK_WAIT_S)
 
     async def probe_all(self) -> None:
         await asyncio.gather(*(self._probe(upstream) for upstream in self.upstreams))

@@ -75,10 +75,12 @@ class CompletionRouter:
         if degraded:
             request = _as_base_model(request)
         adapter = request.adapter
+        fallbacks = [f for f in self.fallbacks if f.can_serve(adapter is not None)]
         engines = []
         if not fallbacks_only:
+            if not fallbacks and not self.pool.any_healthy and self.pool.upstreams:
+                await self.pool.recheck()  # this worker may not have seen an engine return yet
             engines = self.pool.ranked(adapter.name if adapter else None)
-        fallbacks = [f for f in self.fallbacks if f.can_serve(adapter is not None)]
         if fallbacks_only and not fallbacks:
             raise self._unavailable("fallback mode, and no fallback upstream can serve it")
         response = await self._walk([*engines, *fallbacks], request)
