@@ -34,6 +34,7 @@ from typing import Any
 
 import aiohttp
 from engine_stack import EngineStack
+from vllm_load import sustained
 
 BODY = {
     "model": "loragate-tiny",
@@ -45,8 +46,10 @@ BODY = {
 VARIANTS: dict[str, dict[str, str]] = {
     "old": {"LORAGATE_ENGINE__NICE_AUTOGROUP": "false"},
     "new": {},
+    "new-2w": {"LORAGATE_WORKERS": "2"},
 }
 TARGETS = ("gateway", "direct")
+LOADS = ("burst", "sustained")
 SERIES = (*TARGETS, *(f"{target} (engine)" for target in TARGETS))
 ENGINE_TTFT = "vllm:time_to_first_token_seconds"
 SETTLE_S = 0.3  # vLLM updates its histograms in steps: let the burst's last ones land
@@ -93,35 +96,82 @@ async def round_of(url: str, headers: dict[str, str], concurrency: int) -> list[
         )
 
 
+def warm_up(url: str, headers: dict[str, str], concurrency: int, timeout_s: float = 60) -> None:
+    """One burst that succeeds: a gateway's workers can each take a moment to see the engine."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            asyncio.run(round_of(url, headers, concurrency))
+            return
+        except aiohttp.ClientResponseError as exc:
+            if exc.status != 503 or time.monotonic() > deadline:
+                raise
+            print(f"warm-up: {exc.status} {exc.message}; again", file=sys.stderr, flush=True)
+            time.sleep(1)
+
+
 def summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000, "n": len(values)}
 
 
-def measure(
-    env: dict[str, str], concurrency: int, bursts: int, gateway_first: bool
+def burst_load(
+    stack: EngineStack, concurrency: int, bursts: int, gateway_first: bool
 ) -> dict[str, list[float]]:
-    """TTFTs (seconds) of one ``loragate up`` with ``env``: {target: [...]}."""
-    seen: dict[str, list[float]] = {key: [] for key in SERIES}
+    """Bursts of ``concurrency`` requests sent at once: {series: TTFTs in seconds}."""
+    seen: dict[str, list[float]] = {f"burst {key}": [] for key in SERIES}
+    urls = {
+        "gateway": (f"{stack.base_url}/v1/chat/completions", stack.headers),
+        "direct": (f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions", {}),
+    }
+    for url, headers in urls.values():  # warm-up
+        warm_up(url, headers, concurrency)
+    engine_metrics = f"http://127.0.0.1:{stack.engine_port}/metrics"
+    for burst in range(bursts):
+        order = TARGETS if (burst % 2 == 0) == gateway_first else TARGETS[::-1]
+        for target in order:
+            url, headers = urls[target]
+            before = engine_ttft(engine_metrics)
+            seen[f"burst {target}"] += asyncio.run(round_of(url, headers, concurrency))
+            seen[f"burst {target} (engine)"].append(burst_mean(before, engine_metrics))
+    return seen
+
+
+def sustained_load(
+    stack: EngineStack, concurrency: int, prompts: int, gateway_first: bool
+) -> dict[str, list[float]]:
+    """vLLM's benchmark client, ``concurrency`` at a time: {series: TTFTs in seconds}, and
+    each target's output tokens/s as a one-item series."""
+    seen: dict[str, list[float]] = {}
+    order = TARGETS if gateway_first else TARGETS[::-1]
+    for target in order:
+        base_url, key = (
+            (stack.base_url, stack.admin_key)
+            if target == "gateway"
+            else (f"http://127.0.0.1:{stack.engine_port}", None)
+        )
+        got = sustained(base_url, key, "loragate-tiny", stack.base_model_dir, prompts, concurrency)
+        if got.failed:
+            raise RuntimeError(f"sustained load on {target}: {got.failed} requests failed")
+        seen[f"sustained {target}"] = got.ttfts_s
+        seen[f"sustained {target} tok/s"] = [got.output_tokens_per_s]
+    return seen
+
+
+def measure(
+    env: dict[str, str], args: argparse.Namespace, gateway_first: bool
+) -> dict[str, list[float]]:
+    """What one ``loragate up`` with ``env`` gave, by series (see ``burst_load``)."""
+    seen: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="loragate-ttft-") as tmp:
         stack = EngineStack(Path(tmp) / "data", env)
         try:
             stack.wait_ready()
-            urls = {
-                "gateway": (f"{stack.base_url}/v1/chat/completions", stack.headers),
-                "direct": (f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions", {}),
-            }
-            for url, headers in urls.values():  # warm-up
-                asyncio.run(round_of(url, headers, concurrency))
-            engine_metrics = f"http://127.0.0.1:{stack.engine_port}/metrics"
-            for burst in range(bursts):
-                order = TARGETS if (burst % 2 == 0) == gateway_first else TARGETS[::-1]
-                for target in order:
-                    url, headers = urls[target]
-                    before = engine_ttft(engine_metrics)
-                    seen[target] += asyncio.run(round_of(url, headers, concurrency))
-                    seen[f"{target} (engine)"].append(burst_mean(before, engine_metrics))
+            if "burst" in args.loads:
+                seen |= burst_load(stack, args.concurrency, args.bursts, gateway_first)
+            if "sustained" in args.loads:
+                seen |= sustained_load(stack, args.concurrency, args.prompts, gateway_first)
         finally:
             stack.stop()
     return seen
@@ -129,51 +179,63 @@ def measure(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     names = args.variants
-    seen: dict[str, dict[str, list[float]]] = {n: {t: [] for t in SERIES} for n in names}
-    added: dict[str, list[float]] = {name: [] for name in names}
+    seen: dict[str, dict[str, list[float]]] = {name: {} for name in names}
+    added: dict[str, dict[str, list[float]]] = {name: {} for name in names}
     loads: list[float] = []
     for round_no in range(args.rounds):
         loads.append(round(os.getloadavg()[0], 2))
         order = names if round_no % 2 == 0 else names[::-1]
         for name in order:
             print(
-                f"round {round_no + 1}/{args.rounds}: loragate up, {name} priority "
+                f"round {round_no + 1}/{args.rounds}: loragate up, {name} "
                 f"(load average {os.getloadavg()[0]:.2f}) ...",
                 file=sys.stderr,
                 flush=True,
             )
             env = VARIANTS[name] | {"LORAGATE_ENGINE__NICE": str(args.nice)}
-            got = measure(env, args.concurrency, args.bursts, round_no % 2 == 0)
-            for series in SERIES:
-                seen[name][series] += got[series]
-            medians = [statistics.median(got[target]) * 1000 for target in TARGETS]
-            added[name].append(round(medians[0] - medians[1], 1))
+            got = measure(env, args, round_no % 2 == 0)
+            for series, values in got.items():
+                seen[name].setdefault(series, []).extend(values)
+            for load in args.loads:
+                gateway, direct = (statistics.median(got[f"{load} {t}"]) * 1000 for t in TARGETS)
+                added[name].setdefault(load, []).append(round(gateway - direct, 1))
     results: dict[str, Any] = {"load_average_1min": loads}
     for name in names:
-        result = {series: summary(seen[name][series]) for series in SERIES}
-        overall = result["gateway"]["median_ms"] - result["direct"]["median_ms"]
-        results[name] = result | {"added_median_ms": overall, "added_by_round_ms": added[name]}
+        result: dict[str, Any] = {}
+        for series, values in seen[name].items():
+            is_rate = series.endswith("tok/s")
+            result[series] = {"mean": statistics.mean(values)} if is_rate else summary(values)
+        for load in args.loads:
+            gateway, direct = (result[f"{load} {t}"]["median_ms"] for t in TARGETS)
+            result[f"{load} added_median_ms"] = gateway - direct
+            result[f"{load} added_by_round_ms"] = added[name][load]
+        results[name] = result
     return results
 
 
-def report(results: dict[str, Any]) -> None:
-    print(f"{'priority':>8} {'target':>8} {'median TTFT':>12} {'p99 TTFT':>10}")
+def report(results: dict[str, Any], loads: list[str]) -> None:
+    print(f"{'variant':>8} {'load':>9} {'target':>8} {'median TTFT':>12} {'p99 TTFT':>10}")
     for name in VARIANTS:
         if name not in results:
             continue
         result = results[name]
-        for target in TARGETS:
-            row = result[target]
-            engine = result[f"{target} (engine)"]["median_ms"]
+        for load in loads:
+            for target in TARGETS:
+                row = result[f"{load} {target}"]
+                if load == "burst":
+                    engine = result[f"burst {target} (engine)"]["median_ms"]
+                    extra = f"the engine's own TTFT, median of burst means: {engine:.1f} ms"
+                else:
+                    extra = f"output {result[f'sustained {target} tok/s']['mean']:.0f} tokens/s"
+                print(
+                    f"{name:>8} {load:>9} {target:>8} {row['median_ms']:9.1f} ms "
+                    f"{row['p99_ms']:7.1f} ms   ({extra})"
+                )
+            by_round = ", ".join(f"{ms:+.1f}" for ms in result[f"{load} added_by_round_ms"])
             print(
-                f"{name:>8} {target:>8} {row['median_ms']:9.1f} ms {row['p99_ms']:7.1f} ms"
-                f"   (the engine's own TTFT, median of burst means: {engine:.1f} ms)"
+                f"{name:>8} {load:>9} gateway adds {result[f'{load} added_median_ms']:+.1f} ms "
+                f"to the median (by round {by_round})"
             )
-        by_round = ", ".join(f"{ms:+.1f}" for ms in result["added_by_round_ms"])
-        print(
-            f"{name:>8} gateway adds {result['added_median_ms']:+.1f} ms "
-            f"(median; by round {by_round})"
-        )
     print(f"load average (1 min) at each round's start: {results['load_average_1min']}")
 
 
@@ -182,6 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="loragate up starts per variant")
     parser.add_argument("--bursts", type=int, default=4, help="bursts per target per start")
+    parser.add_argument(
+        "--prompts", type=int, default=480, help="sustained load: requests per target per start"
+    )
+    parser.add_argument(
+        "--loads",
+        type=lambda text: text.split(","),
+        default=list(LOADS),
+        help="burst (C requests at once), sustained (vLLM's client, C at a time), or both",
+    )
     parser.add_argument("--nice", type=int, default=10, help="the engine's niceness (both)")
     parser.add_argument(
         "--variants",
@@ -193,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.variants or set(args.variants) - set(VARIANTS):
         parser.error(f"--variants takes a comma-separated list of {', '.join(VARIANTS)}")
+    if not args.loads or set(args.loads) - set(LOADS):
+        parser.error(f"--loads takes a comma-separated list of {', '.join(LOADS)}")
     results = run(args)
-    report(results)
+    report(results, args.loads)
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
