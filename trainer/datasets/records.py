@@ -6,7 +6,9 @@ in the order of the lines they are on.
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,60 @@ def read_text(path: Path, log: IssueLog) -> str | None:
     except UnicodeDecodeError as exc:
         log.add(None, None, f"not UTF-8 text (bad byte at offset {exc.start})")
         return None
+
+
+def iter_entries(path: Path, log: IssueLog) -> Iterator[Entry]:
+    """The entries of ``read_entries``, a JSONL file's read line by line: only one line is
+    in memory at a time (a 100 MB file of short examples is millions of objects). A JSON
+    array, a pretty-printed object or a first line that is not JSON on its own is read
+    whole, as before. Lines end at ``\\n`` (and ``\\r``) only, as in an editor: a raw U+2028 in a
+    string does not split its line."""
+    bad = first_bad_byte(path)
+    if bad is not None:
+        log.add(None, None, f"not UTF-8 text (bad byte at offset {bad})")
+        return
+    with path.open(encoding="utf-8-sig") as text:
+        lines = ((number, line) for number, line in enumerate(text, start=1) if line.strip())
+        first = next(lines, None)
+        if first is None:
+            return  # empty, or only blank lines
+        if not _one_record_per_line(first[1]):
+            yield from read_entries(path, log)
+            return
+        yield _entry(first[0], first[1].rstrip("\n"))
+        for number, line in lines:
+            yield _entry(number, line.rstrip("\n"))
+
+
+def _one_record_per_line(first: str) -> bool:
+    """Whether a file whose first non-blank line is ``first`` can be read line by line."""
+    head = first.strip()
+    if head.startswith("["):
+        return False
+    if not head.startswith("{"):
+        return True  # not JSON at all: each line is reported on its own
+    try:
+        json.loads(head)
+    except json.JSONDecodeError:
+        return False  # perhaps one object over several lines
+    return True
+
+
+def first_bad_byte(path: Path, chunk_bytes: int = 1 << 16) -> int | None:
+    """The offset of the first byte that is not UTF-8, read a chunk at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # of the chunk's first byte in the file
+    with path.open("rb") as raw:
+        while True:
+            chunk = raw.read(chunk_bytes)
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return offset - pending + exc.start
+            if not chunk:
+                return None
+            offset += len(chunk)
 
 
 def read_entries(path: Path, log: IssueLog) -> list[Entry]:
