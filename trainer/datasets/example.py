@@ -9,7 +9,7 @@ Role = Literal["system", "user", "assistant"]
 ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """One turn of a conversation."""
 
@@ -20,7 +20,7 @@ class Message:
         return {"role": self.role, "content": self.content}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatExample:
     """A validated conversation: at least one assistant turn, and the last turn is one.
 

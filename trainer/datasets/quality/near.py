@@ -14,7 +14,7 @@ itself, so a chain of small edits is reported against the original each time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import rensa
@@ -54,6 +54,7 @@ CANDIDATES_PER_ROW = 16
 nearly every other, which is quadratic (1.2M such rows ran for over 15 minutes). The search
 then stops where the budget ran out, and the report says so."""
 CANDIDATES_BASE = 100_000
+SKETCH_BATCH = 4096
 
 Pair = tuple[int, int]  # (a row, the earlier row it nearly copies)
 
@@ -118,9 +119,7 @@ def _confirm(
     if not rows:
         return [], None
     budget = CANDIDATES_BASE + CANDIDATES_PER_ROW * len(rows)
-    sketches = rensa.RMinHash.from_token_sets(
-        [tokens.of(row) for row in rows], CONFIRM_PERMUTATIONS, SEED
-    )
+    sketches = _sketches(tokens, rows)
     lsh = rensa.RMinHashLSH(threshold, CONFIRM_PERMUTATIONS, CONFIRM_BANDS)
     indexed: dict[int, rensa.RMinHash] = {}
     sets = _ShingleSets(texts, tokens)
@@ -137,6 +136,15 @@ def _confirm(
         else:
             pairs.append((row, match))
     return pairs, None
+
+
+def _sketches(tokens: _Tokens, rows: list[int]) -> Iterator[rensa.RMinHash]:
+    """The rows' sketches, made ``SKETCH_BATCH`` at a time as the second pass reaches them:
+    all at once, their shingle tokens alone took ~2 KB a row (templated text flags every row,
+    and the budget may stop the pass long before the end)."""
+    for start in range(0, len(rows), SKETCH_BATCH):
+        batch = [tokens.of(row) for row in rows[start : start + SKETCH_BATCH]]
+        yield from rensa.RMinHash.from_token_sets(batch, CONFIRM_PERMUTATIONS, SEED)
 
 
 def _best_match(
