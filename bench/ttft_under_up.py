@@ -2,20 +2,26 @@
 ``loragate up`` on this machine: does the engine starve the gateway of CPU?
 
     python bench/ttft_under_up.py [--concurrency 16] [--rounds 3] [--bursts 4]
-        [--variants old,new] [--json OUT]
+        [--prompts 480] [--variants old,new] [--loads burst,sustained] [--json OUT]
 
-Compares the engine's old and new CPU priority side by side (``VARIANTS``): "old" is
-niceness 10 on the engine's processes only (``LORAGATE_ENGINE__NICE_AUTOGROUP=false``),
-"new" the default, niceness 10 on the engine's session (its autogroup) as well. Each round
+Compares settings of the stack side by side (``VARIANTS``): "old" is niceness 10 on the
+engine's processes only (``LORAGATE_ENGINE__NICE_AUTOGROUP=false``), "new" the default,
+niceness 10 on the engine's session (its autogroup) as well; "new-2w" adds a second gateway
+worker and "new-poll5" reads the engines' state every 5 s instead of 0.25 s. Each round
 starts one ``loragate up`` with the default model per variant, one after the other (the
-order alternates between rounds), and sends ``--bursts`` bursts of ``--concurrency``
-streamed chat requests at once through the gateway and as many straight to the engine
-(which goes first alternates too). Reports the median and p99 time to the first content
-byte of each variant and target, the gateway's added median (overall and per round), and
-the 1-minute load average seen at the start of each round. Beside each target, the engine's
-own TTFT (vLLM's ``vllm:time_to_first_token_seconds``, from its arrival at the engine) over
-the same bursts: when it is the same for both targets, what the gateway adds lies in front
-of the engine (its own work and the extra process hop), not in the engine's batching.
+order alternates between rounds), and measures two loads, through the gateway and straight
+to the engine (which goes first alternates too):
+
+- burst: ``--bursts`` bursts of ``--concurrency`` streamed chats sent at once. Beside each
+  target, the engine's own TTFT (vLLM's ``vllm:time_to_first_token_seconds``, from its
+  arrival at the engine) over the same bursts: when it is the same for both targets, what
+  the gateway adds lies in front of the engine (its own work and the extra process hop);
+- sustained: vLLM's own benchmark client (``vllm_load.py``), ``--prompts`` requests at most
+  ``--concurrency`` at a time, the method of the issue that asked for this benchmark.
+
+Reports the median and p99 time to the first token of each variant, load and target, the
+gateway's added median (overall and per round), and the 1-minute load average at the start
+of each round.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "old": {"LORAGATE_ENGINE__NICE_AUTOGROUP": "false"},
     "new": {},
     "new-2w": {"LORAGATE_WORKERS": "2"},
+    "new-poll5": {"LORAGATE_ROUTING__POLL_INTERVAL_S": "5"},
 }
 TARGETS = ("gateway", "direct")
 LOADS = ("burst", "sustained")
