@@ -7,7 +7,8 @@
 Compares settings of the stack side by side (``VARIANTS``): "old" is niceness 10 on the
 engine's processes only (``LORAGATE_ENGINE__NICE_AUTOGROUP=false``), "new" the default,
 niceness 10 on the engine's session (its autogroup) as well; "new-2w" adds a second gateway
-worker and "new-poll5" reads the engines' state every 5 s instead of 0.25 s. Each round
+worker, "new-poll5" reads the engines' state every 5 s instead of 0.25 s, and "new-nice5"
+gives the engine niceness 5 instead of ``--nice``. Each round
 starts one ``loragate up`` with the default model per variant, one after the other (the
 order alternates between rounds), and measures two loads, through the gateway and straight
 to the engine (which goes first alternates too):
@@ -54,6 +55,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "new": {},
     "new-2w": {"LORAGATE_WORKERS": "2"},
     "new-poll5": {"LORAGATE_ROUTING__POLL_INTERVAL_S": "5"},
+    "new-nice5": {"LORAGATE_ENGINE__NICE": "5"},
 }
 TARGETS = ("gateway", "direct")
 LOADS = ("burst", "sustained")
@@ -199,7 +201,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 file=sys.stderr,
                 flush=True,
             )
-            env = VARIANTS[name] | {"LORAGATE_ENGINE__NICE": str(args.nice)}
+            env = {"LORAGATE_ENGINE__NICE": str(args.nice)} | VARIANTS[name]
             got = measure(env, args, round_no % 2 == 0)
             for series, values in got.items():
                 seen[name].setdefault(series, []).extend(values)
@@ -260,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         default=list(LOADS),
         help="burst (C requests at once), sustained (vLLM's client, C at a time), or both",
     )
-    parser.add_argument("--nice", type=int, default=10, help="the engine's niceness (both)")
+    parser.add_argument(
+        "--nice", type=int, default=10, help="the engine's niceness (where the variant sets none)"
+    )
     parser.add_argument(
         "--variants",
         type=lambda text: text.split(","),
