@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,19 @@ def report(results: dict[str, Any], loads: list[str]) -> None:
     print(f"load average (1 min) at each round's start: {results['load_average_1min']}")
 
 
+def comma_list(choices: Iterable[str]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of some of ``choices``."""
+    known = list(choices)
+
+    def parse(text: str) -> list[str]:
+        items = [item for item in text.split(",") if item]
+        if not items or set(items) - set(known):
+            raise argparse.ArgumentTypeError(f"a comma-separated list of {', '.join(known)}")
+        return items
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -258,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--loads",
-        type=lambda text: text.split(","),
+        type=comma_list(LOADS),
         default=list(LOADS),
         help="burst (C requests at once), sustained (vLLM's client, C at a time), or both",
     )
@@ -267,16 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--variants",
-        type=lambda text: text.split(","),
-        default=list(VARIANTS),
-        help="which priorities to start, e.g. new (default: old,new)",
+        type=comma_list(VARIANTS),
+        default=["old", "new"],
+        help=f"which settings to start, comma-separated, of {', '.join(VARIANTS)}",
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    if not args.variants or set(args.variants) - set(VARIANTS):
-        parser.error(f"--variants takes a comma-separated list of {', '.join(VARIANTS)}")
-    if not args.loads or set(args.loads) - set(LOADS):
-        parser.error(f"--loads takes a comma-separated list of {', '.join(LOADS)}")
     results = run(args)
     report(results, args.loads)
     if args.json is not None:
