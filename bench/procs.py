@@ -73,13 +73,13 @@ class ServerProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
-                raise RuntimeError(self._failure(f"exited with code {self.popen.returncode}"))
+                raise RuntimeError(self.failure(f"exited with code {self.popen.returncode}"))
             if http_status(port, path) == 200:
                 return
             time.sleep(0.1)
-        raise RuntimeError(self._failure(f"not ready at {path} within {timeout_s:.0f}s"))
+        raise RuntimeError(self.failure(f"not ready at {path} within {timeout_s:.0f}s"))
 
-    def _failure(self, what: str) -> str:
+    def failure(self, what: str) -> str:
         tail = log_tail(self.log_path)
         return f"{self.name} (pid {self.pid}) {what}; last lines of its output:\n{tail}"
 

@@ -2,7 +2,8 @@
 ``loragate up`` on this machine: does the engine starve the gateway of CPU?
 
     python bench/ttft_under_up.py [--concurrency 16] [--rounds 3] [--bursts 4]
-        [--prompts 480] [--variants old,new] [--loads burst,sustained] [--json OUT]
+        [--prompts 480] [--probe-s 60] [--variants old,new] [--loads burst,sustained,probe]
+        [--json OUT]
 
 Compares settings of the stack side by side (``VARIANTS``): "old" is niceness 10 on the
 engine's processes only (``LORAGATE_ENGINE__NICE_AUTOGROUP=false``), "new" the default,
@@ -10,7 +11,7 @@ niceness 10 on the engine's session (its autogroup) as well; "new-2w" adds a sec
 worker, "new-poll5" reads the engines' state every 5 s instead of 0.25 s, and "new-nice5"
 gives the engine niceness 5 instead of ``--nice``. Each round
 starts one ``loragate up`` with the default model per variant, one after the other (the
-order alternates between rounds), and measures two loads, through the gateway and straight
+order alternates between rounds), and measures three loads, through the gateway and straight
 to the engine (which goes first alternates too):
 
 - burst: ``--bursts`` bursts of ``--concurrency`` streamed chats sent at once. Beside each
@@ -18,7 +19,11 @@ to the engine (which goes first alternates too):
   arrival at the engine) over the same bursts: when it is the same for both targets, what
   the gateway adds lies in front of the engine (its own work and the extra process hop);
 - sustained: vLLM's own benchmark client (``vllm_load.py``), ``--prompts`` requests at most
-  ``--concurrency`` at a time, the method of the issue that asked for this benchmark.
+  ``--concurrency`` at a time;
+- probe: the issue's own comparison (``ttft_probe.py``): vLLM's client keeps
+  ``--concurrency`` - 1 streams going through the gateway while a probe sends one streamed
+  chat at a time for ``--probe-s`` seconds, alternately through the gateway and straight to
+  the engine, so both see the same load; each pair's difference is what the gateway adds.
 
 Reports the median and p99 time to the first token of each variant, load and target, the
 gateway's added median (overall and per round), and the 1-minute load average at the start
@@ -42,15 +47,9 @@ from typing import Any
 
 import aiohttp
 from engine_stack import EngineStack
+from ttft_probe import TARGETS, first_token_s, probe_under_load
 from vllm_load import sustained
 
-BODY = {
-    "model": "loragate-tiny",
-    "messages": [{"role": "user", "content": "外卖送得很快，味道也不错"}],
-    "max_tokens": 32,
-    "stream": True,
-    "ignore_eos": True,
-}
 VARIANTS: dict[str, dict[str, str]] = {
     "old": {"LORAGATE_ENGINE__NICE_AUTOGROUP": "false"},
     "new": {},
@@ -58,10 +57,10 @@ VARIANTS: dict[str, dict[str, str]] = {
     "new-poll5": {"LORAGATE_ROUTING__POLL_INTERVAL_S": "5"},
     "new-nice5": {"LORAGATE_ENGINE__NICE": "5"},
 }
-TARGETS = ("gateway", "direct")
-LOADS = ("burst", "sustained")
+LOADS = ("burst", "sustained", "probe")
 SERIES = (*TARGETS, *(f"{target} (engine)" for target in TARGETS))
 ENGINE_TTFT = "vllm:time_to_first_token_seconds"
+CONCURRENCY_NOTE = "C-1 streams of vLLM's client through the gateway"
 SETTLE_S = 0.3  # vLLM updates its histograms in steps: let the burst's last ones land
 
 
@@ -82,19 +81,6 @@ def burst_mean(before: tuple[float, float], metrics_url: str) -> float:
     time.sleep(SETTLE_S)
     total, count = engine_ttft(metrics_url)
     return (total - before[0]) / max(count - before[1], 1.0)
-
-
-async def first_token_s(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
-    started = time.perf_counter()
-    async with session.post(url, json=BODY, headers=headers) as resp:
-        resp.raise_for_status()
-        async for line in resp.content:
-            if line.startswith(b"data: {") and b'"content"' in line:
-                elapsed = time.perf_counter() - started
-                async for _ in resp.content:  # read the rest: the stream's full cost counts
-                    pass
-                return elapsed
-    raise RuntimeError(f"{url}: the stream had no content")
 
 
 async def round_of(url: str, headers: dict[str, str], concurrency: int) -> list[float]:
@@ -182,6 +168,8 @@ def measure(
                 seen |= burst_load(stack, args.concurrency, args.bursts, gateway_first)
             if "sustained" in args.loads:
                 seen |= sustained_load(stack, args.concurrency, args.prompts, gateway_first)
+            if "probe" in args.loads:
+                seen |= probe_under_load(stack, args.concurrency, args.probe_s, gateway_first)
         finally:
             stack.stop()
     return seen
@@ -235,8 +223,10 @@ def report(results: dict[str, Any], loads: list[str]) -> None:
                 if load == "burst":
                     engine = result[f"burst {target} (engine)"]["median_ms"]
                     extra = f"the engine's own TTFT, median of burst means: {engine:.1f} ms"
-                else:
+                elif load == "sustained":
                     extra = f"output {result[f'sustained {target} tok/s']['mean']:.0f} tokens/s"
+                else:
+                    extra = f"{row['n']} probes beside {CONCURRENCY_NOTE}"
                 print(
                     f"{name:>8} {load:>9} {target:>8} {row['median_ms']:9.1f} ms "
                     f"{row['p99_ms']:7.1f} ms   ({extra})"
@@ -246,6 +236,11 @@ def report(results: dict[str, Any], loads: list[str]) -> None:
                 f"{name:>8} {load:>9} gateway adds {result[f'{load} added_median_ms']:+.1f} ms "
                 f"to the median (by round {by_round})"
             )
+            if load == "probe":
+                print(
+                    f"{name:>8} {load:>9} median of the pairs' differences "
+                    f"{result['probe paired']['median_ms']:+.1f} ms"
+                )
     print(f"load average (1 min) at each round's start: {results['load_average_1min']}")
 
 
@@ -271,10 +266,14 @@ def main(argv: list[str] | None = None) -> int:
         "--prompts", type=int, default=480, help="sustained load: requests per target per start"
     )
     parser.add_argument(
+        "--probe-s", type=float, default=60, help="probe: seconds of probing per start"
+    )
+    parser.add_argument(
         "--loads",
         type=comma_list(LOADS),
         default=list(LOADS),
-        help="burst (C requests at once), sustained (vLLM's client, C at a time), or both",
+        help="burst (C requests at once), sustained (vLLM's client, C at a time), probe (one "
+        "request at a time beside C-1 of vLLM's client), comma-separated",
     )
     parser.add_argument(
         "--nice", type=int, default=10, help="the engine's niceness (where the variant sets none)"

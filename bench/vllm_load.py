@@ -10,9 +10,12 @@ returns every request's time to the first token.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
+import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,3 +75,23 @@ def sustained(
         if not error and ttft > 0
     ]
     return LoadResult(ttfts, float(result["output_throughput"]), int(result["failed"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run :func:`sustained` as a program (a background load for another process to probe);
+    the bearer key, if any, comes from ``OPENAI_API_KEY``. Prints the result as JSON."""
+    parser = argparse.ArgumentParser(description="vLLM's benchmark client, C at a time")
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--tokenizer", type=Path, required=True)
+    parser.add_argument("--prompts", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, required=True)
+    args = parser.parse_args(argv)
+    key = os.environ.get("OPENAI_API_KEY")
+    got = sustained(args.base_url, key, args.model, args.tokenizer, args.prompts, args.concurrency)
+    print(json.dumps({"output_tokens_per_s": got.output_tokens_per_s, "failed": got.failed}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
