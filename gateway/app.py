@@ -29,6 +29,7 @@ from gateway.finetune.feed import JobFeed
 from gateway.finetune.files import FileServing
 from gateway.finetune.insights import FileInsights
 from gateway.finetune.jobs import JobServing
+from gateway.finetune.metrics_endpoint import JobMetricsEndpoint
 from gateway.fleet.fleet import Fleet
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.observability.observer import MetricsObserver
@@ -114,7 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(protection_routes.admin_router)
     app.include_router(protection_routes.status_router)
     install_console(app, settings)
-    app.add_middleware(CompletionEndpoints, serving=app.state.serving)  # innermost
+    app.add_middleware(JobMetricsEndpoint, jobs=app.state.job_serving)  # innermost
+    app.add_middleware(CompletionEndpoints, serving=app.state.serving)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

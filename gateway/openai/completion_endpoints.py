@@ -4,7 +4,7 @@ These two carry nearly all of the gateway's traffic, and under ``loragate up`` t
 shares a small machine with the engine, so every request's CPU shows up in time to first
 token. FastAPI's path to an endpoint (route matching over every route, dependency solving,
 an exit stack, two exception-catching ``send`` wrappers per chunk) cost more CPU than the
-work itself. This middleware sits innermost, after authentication, request ids, metrics and
+work itself. This middleware sits after authentication, request ids, metrics and
 the body limit, and hands these two requests to :class:`CompletionServing` directly; every
 other request, and any other method on these paths, goes on to the router.
 
