@@ -46,6 +46,7 @@ CHROMIUM = "/usr/bin/chromium"
 MAX_LOAD_MS = 1000.0
 MAX_ADDED_P50_MS = 1.0
 MIN_THROUGHPUT_RATIO = 0.9
+POLL_CPU_WINDOW_S = 10.0
 OWNER = "bench"  # gateway_overhead's user key belongs to this user
 
 
@@ -259,6 +260,32 @@ def measure_pollers(
     }
 
 
+def poll_cpu(
+    args: argparse.Namespace, gateway: ServerProcess, base_url: str, key: str, job: str, tmp: Path
+) -> dict[str, Any]:
+    """The gateway's CPU per poll: its CPU time over ``POLL_CPU_WINDOW_S`` with the pollers
+    and nothing else, less the same window idle (the engine-state poller, the job's
+    progress), over the polls made in that window (each of the ``--pollers`` clients polls
+    once a second)."""
+    idle_from = gateway.cpu_seconds()
+    time.sleep(POLL_CPU_WINDOW_S)
+    idle = gateway.cpu_seconds() - idle_from
+    proc = start_pollers(base_url, key, job, args.pollers, tmp, args.nice)
+    time.sleep(3)  # the pollers' process starts and spreads its clients over a second
+    busy_from = gateway.cpu_seconds()
+    time.sleep(POLL_CPU_WINDOW_S)
+    busy = gateway.cpu_seconds() - busy_from
+    stats = stop_pollers(proc)
+    # each client polls once per interval (1 s) plus its poll's own time
+    polls = args.pollers * POLL_CPU_WINDOW_S / (1.0 + stats["p50_ms"] / 1000)
+    return {
+        "idle_cpu_s": idle,
+        "polling_cpu_s": busy,
+        "polls_in_window": polls,
+        "gateway_cpu_ms_per_poll": (busy - idle) / polls * 1000,
+    }
+
+
 def _medians(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
 
@@ -321,7 +348,11 @@ def run(args: argparse.Namespace, tmp: Path, servers: list[ServerProcess]) -> di
         progress = JobProgress(tmp / "data", job, args.points)
         progress.start()
         try:
-            result["pollers"] = measure_pollers(args, opts, urls, gateway, base_url, job, tmp)
+            cost = poll_cpu(args, gateway, base_url, str(opts.api_key), job, tmp)
+            print(f"gateway CPU per poll: {cost['gateway_cpu_ms_per_poll']:.2f} ms", flush=True)
+            result["poll_cpu"] = cost
+            if not args.poll_cpu_only:
+                result["pollers"] = measure_pollers(args, opts, urls, gateway, base_url, job, tmp)
         finally:
             progress.stop.set()
             progress.join()
@@ -342,6 +373,11 @@ def main() -> int:
     p.add_argument("--nice", type=int, default=0, help="niceness of the pollers' process")
     p.add_argument("--skip-pages", action="store_true")
     p.add_argument("--skip-pollers", action="store_true")
+    p.add_argument(
+        "--poll-cpu-only",
+        action="store_true",
+        help="of the pollers' part, only the gateway's CPU per poll (not the throughput runs)",
+    )
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     servers: list[ServerProcess] = []
