@@ -2,9 +2,10 @@
 straight from ASGI when the request is plain.
 
 Every open job page polls this once a second, and its body is rendered once per feed read
-for all of them, so what a poll costs is FastAPI's path to the endpoint (route matching over
-every route, dependency solving, the exit stack), about 1 ms of the gateway's CPU of the 1.6
-ms a poll took, on the process that also relays every token.
+for all of them, so much of what a poll costs is FastAPI's path to the endpoint (route
+matching over every route, dependency solving, the exit stack), on the process that also
+relays every token: skipping it took a poll from 0.9-1.1 ms of the gateway's CPU to 0.5-0.6
+ms (``bench/console_load.py --poll-cpu-only``).
 
 Only a request the route would answer with the job (a job id of at most
 ``NAME_MAX_CHARS`` characters without control characters, and no query string or exactly
