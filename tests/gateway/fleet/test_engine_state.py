@@ -13,7 +13,7 @@ from aiohttp import web
 from gateway.fleet.engine_state import EngineStatePoller
 from gateway.fleet.pool import UpstreamPool
 from gateway.settings import Settings
-from tests.helpers import free_port
+from tests.gateway.fleet.aiohttp_stub import StubServer
 
 PAGE = """# TYPE vllm:num_requests_running gauge
 vllm:num_requests_running{engine="0",model_name="m"} 3.0
@@ -25,24 +25,15 @@ vllm:lora_requests_info{max_lora="2",running_lora_adapters="ft:a",waiting_lora_a
 MODELS = {"data": [{"id": "m", "parent": None}, {"id": "ft:a", "parent": "m"}]}
 
 
-class StubEngine:
+class StubEngine(StubServer):
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.scrapes = 0
-        self.runner: web.AppRunner | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/health", self._health)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
     async def _metrics(self, _: web.Request) -> web.Response:
         self.scrapes += 1
@@ -60,8 +51,7 @@ async def engine() -> AsyncIterator[StubEngine]:
     stub = StubEngine()
     await stub.start()
     yield stub
-    assert stub.runner is not None
-    await stub.runner.cleanup()
+    await stub.stop()
 
 
 async def test_one_scrape_per_interval_for_all_workers_of_a_host(

@@ -16,32 +16,23 @@ from gateway.fleet.loader import AdapterLoader
 from gateway.fleet.pool import RECHECK_WAIT_S, UpstreamPool
 from gateway.fleet.routing import Completion, CompletionRouter
 from gateway.settings import Settings
-from tests.helpers import free_port
+from tests.gateway.fleet.aiohttp_stub import StubServer
 
 ANSWER = {"id": "c1", "object": "chat.completion", "choices": []}
 
 
-class LateEngine:
+class LateEngine(StubServer):
     """An engine that starts listening only when told to; ``hang`` makes /health never answer."""
 
     def __init__(self, hang: bool = False) -> None:
-        self.port = free_port()
+        super().__init__()
         self.hang = hang
         self.released = asyncio.Event()
-        self.runner: web.AppRunner | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/health", self._health)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
     async def _health(self, _: web.Request) -> web.Response:
         if self.hang:
@@ -59,8 +50,7 @@ class LateEngine:
 async def engine() -> AsyncIterator[LateEngine]:
     stub = LateEngine()
     yield stub
-    if stub.runner is not None:
-        await stub.runner.cleanup()
+    await stub.stop()
 
 
 async def started_pool(engine: LateEngine, tmp_path: Path) -> UpstreamPool:
@@ -119,5 +109,4 @@ async def test_an_engine_that_hangs_holds_the_refusal_up_for_the_wait_at_most(
     finally:
         await pool.stop()
         hung.released.set()
-        assert hung.runner is not None
-        await hung.runner.cleanup()
+        await hung.stop()
