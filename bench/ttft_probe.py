@@ -86,11 +86,36 @@ def wait_loaded(load: ServerProcess, metrics_url: str, streams: int) -> None:
         time.sleep(0.2)
 
 
-async def warm_up(targets: dict[str, tuple[str, dict[str, str]]]) -> None:
-    """One probe to each target before anything is timed."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
-        for url, headers in targets.values():
-            await first_token_s(session, url, headers)
+def chat_targets(stack: EngineStack) -> dict[str, tuple[str, dict[str, str]]]:
+    """{target: (chat completions URL, headers)} for the gateway and the engine itself."""
+    return {
+        "gateway": (f"{stack.base_url}/v1/chat/completions", stack.headers),
+        "direct": (f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions", {}),
+    }
+
+
+async def round_of(url: str, headers: dict[str, str], concurrency: int) -> list[float]:
+    """``concurrency`` streamed chats sent at once: their TTFTs in seconds."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
+        return list(
+            await asyncio.gather(
+                *(first_token_s(session, url, headers) for _ in range(concurrency))
+            )
+        )
+
+
+def warm_up(url: str, headers: dict[str, str], concurrency: int, timeout_s: float = 60) -> None:
+    """One burst that succeeds: a gateway's workers can each take a moment to see the engine."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            asyncio.run(round_of(url, headers, concurrency))
+            return
+        except aiohttp.ClientResponseError as exc:
+            if exc.status != 503 or time.monotonic() > deadline:
+                raise
+            print(f"warm-up: {exc.status} {exc.message}; again", file=sys.stderr, flush=True)
+            time.sleep(1)
 
 
 async def probe(
@@ -120,11 +145,9 @@ def probe_under_load(
     {"probe gateway": TTFTs, "probe direct": TTFTs, "probe paired": gateway - direct of each
     pair}, in seconds."""
     streams = concurrency - 1
-    targets = {
-        "gateway": (f"{stack.base_url}/v1/chat/completions", stack.headers),
-        "direct": (f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions", {}),
-    }
-    asyncio.run(warm_up(targets))
+    targets = chat_targets(stack)
+    for url, headers in targets.values():
+        warm_up(url, headers, 1)
     load = start_load(stack, streams, stack.data_dir / "probe-load.log")
     try:
         wait_loaded(load, f"http://127.0.0.1:{stack.engine_port}/metrics", streams)

@@ -45,9 +45,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from engine_stack import EngineStack
-from ttft_probe import TARGETS, first_token_s, probe_under_load
+from ttft_probe import TARGETS, chat_targets, probe_under_load, round_of, warm_up
 from vllm_load import sustained
 
 VARIANTS: dict[str, dict[str, str]] = {
@@ -83,29 +82,6 @@ def burst_mean(before: tuple[float, float], metrics_url: str) -> float:
     return (total - before[0]) / max(count - before[1], 1.0)
 
 
-async def round_of(url: str, headers: dict[str, str], concurrency: int) -> list[float]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
-        return list(
-            await asyncio.gather(
-                *(first_token_s(session, url, headers) for _ in range(concurrency))
-            )
-        )
-
-
-def warm_up(url: str, headers: dict[str, str], concurrency: int, timeout_s: float = 60) -> None:
-    """One burst that succeeds: a gateway's workers can each take a moment to see the engine."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            asyncio.run(round_of(url, headers, concurrency))
-            return
-        except aiohttp.ClientResponseError as exc:
-            if exc.status != 503 or time.monotonic() > deadline:
-                raise
-            print(f"warm-up: {exc.status} {exc.message}; again", file=sys.stderr, flush=True)
-            time.sleep(1)
-
-
 def summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -117,10 +93,7 @@ def burst_load(
 ) -> dict[str, list[float]]:
     """Bursts of ``concurrency`` requests sent at once: {series: TTFTs in seconds}."""
     seen: dict[str, list[float]] = {f"burst {key}": [] for key in SERIES}
-    urls = {
-        "gateway": (f"{stack.base_url}/v1/chat/completions", stack.headers),
-        "direct": (f"http://127.0.0.1:{stack.engine_port}/v1/chat/completions", {}),
-    }
+    urls = chat_targets(stack)
     for url, headers in urls.values():  # warm-up
         warm_up(url, headers, concurrency)
     engine_metrics = f"http://127.0.0.1:{stack.engine_port}/metrics"
